@@ -1,0 +1,546 @@
+/* cfg.c: settings from the configuration file and the environment */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "beanstalk.h"
+#include "buf.h"
+#include "cfg.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* A configuration file is small; anything larger is a mistake. */
+#define CFG_FILE_MAX (256 * 1024)
+#define CFG_LINE_MAX 8192
+/* NOTIFY_FLAGS holds a base64 template of at most 64 KiB. */
+#define CFG_NOTIFY_MAX (96 * 1024)
+
+const char *const notify_fields[NF_COUNT + 1] = {
+	[NF_ARTIFACT] = "Artifact",
+	[NF_SERVICE_NAME] = "ServiceName",
+	[NF_SERVICE_ID] = "ServiceID",
+	[NF_IMAGE] = "Image",
+	[NF_PREVIOUS_IMAGE] = "PreviousImage",
+	[NF_ACTION] = "Action",
+	[NF_STATE] = "State",
+	[NF_MESSAGE] = "Message",
+	[NF_REQUEST_ID] = "RequestID",
+	[NF_REMOTE_ADDR] = "RemoteAddr",
+	[NF_TOKEN_NAME] = "TokenName",
+	[NF_TIME] = "Time",
+	[NF_COUNT] = NULL,
+};
+
+/* One setting: its key in the file, its name in the environment. */
+enum setting {
+	S_TOKEN, S_TOKEN_FILE, S_DOCKER_HOST, S_DOCKER_TLS, S_DOCKER_TLS_VERIFY,
+	S_DOCKER_CERT_PATH, S_DOCKER_TIMEOUT, S_NOTIFY_FLAGS, S_NOTIFY_TIMEOUT,
+	S_BIND, S_MAX_BODY, S_LOG, S_UPDATE_RETRIES, S_COUNT
+};
+
+static const struct {
+	const char *key;	/* in the file */
+	const char *env;	/* in the environment */
+} settings[S_COUNT] = {
+	[S_TOKEN] = {"token", "TOKEN"},
+	[S_TOKEN_FILE] = {"token_file", "TOKEN_FILE"},
+	[S_DOCKER_HOST] = {"docker_host", "DOCKER_HOST"},
+	[S_DOCKER_TLS] = {"docker_tls", "DOCKER_TLS"},
+	[S_DOCKER_TLS_VERIFY] = {"docker_tls_verify", "DOCKER_TLS_VERIFY"},
+	[S_DOCKER_CERT_PATH] = {"docker_cert_path", "DOCKER_CERT_PATH"},
+	[S_DOCKER_TIMEOUT] = {"docker_timeout", "DEPLOYER_DOCKER_TIMEOUT"},
+	[S_NOTIFY_FLAGS] = {"notify_flags", "NOTIFY_FLAGS"},
+	[S_NOTIFY_TIMEOUT] = {"notify_timeout", "DEPLOYER_NOTIFY_TIMEOUT"},
+	[S_BIND] = {"bind", "BIND"},
+	[S_MAX_BODY] = {"max_body", "DEPLOYER_MAX_BODY"},
+	[S_LOG] = {"log", "DEPLOYER_LOG"},
+	[S_UPDATE_RETRIES] = {"update_retries", "DEPLOYER_UPDATE_RETRIES"},
+};
+
+/* A raw value and where it came from, for messages. */
+struct raw {
+	char *val;		/* owned */
+	char where[320];	/* "file:line" or "environment variable X" */
+};
+
+struct loader {
+	struct raw v[S_COUNT];
+	char *err;
+	size_t errlen;
+};
+
+int
+cfg_is_setting_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < S_COUNT; i++)
+		if (strcmp(name, settings[i].env) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+cfg_default_path(void)
+{
+	const char *p = getenv("DEPLOYER_CONFIG");
+
+	if (p != NULL && *p != '\0')
+		return p;
+	return SYSCONFDIR "/deployer.conf";
+}
+
+static int
+fail(struct loader *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct loader *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err, l->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+raw_set(struct raw *r, const char *val, size_t n, const char *where)
+{
+	if (r->val != NULL) {
+		wipe(r->val, strlen(r->val));
+		free(r->val);
+	}
+	r->val = strndup(val, n);
+	snprintf(r->where, sizeof(r->where), "%s", where);
+}
+
+static char *
+trim(char *s, char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\r'))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/* Reads a whole small file into out (NUL-terminated). */
+static int
+slurp(const char *path, struct buf *out, size_t max, const char **errstr)
+{
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	buf_init(out, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_add(out, chunk, (size_t)n) == -1) {
+			*errstr = errno == EMSGSIZE ? "file too large"
+						    : strerror(errno);
+			close(fd);
+			buf_free(out);
+			return -1;
+		}
+	}
+	if (n == -1) {
+		*errstr = strerror(errno);
+		close(fd);
+		buf_free(out);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+read_file(struct loader *l, const char *path, int must_exist)
+{
+	struct buf text;
+	const char *errstr;
+	int seen[S_COUNT] = {0};
+	char *line, *next, *end;
+	unsigned lineno = 0;
+	size_t i;
+
+	if (slurp(path, &text, CFG_FILE_MAX, &errstr) == -1) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		return fail(l, "%s: %s", path, errstr);
+	}
+	if (memchr(buf_str(&text), '\0', text.len) != NULL) {
+		buf_free(&text);
+		return fail(l, "%s: contains a NUL byte", path);
+	}
+	for (line = text.data; line != NULL && *line != '\0'; line = next) {
+		char *eq, *key, *val, where[320];
+
+		lineno++;
+		end = strchr(line, '\n');
+		next = end ? end + 1 : NULL;
+		if (end == NULL)
+			end = line + strlen(line);
+		if ((size_t)(end - line) > CFG_LINE_MAX) {
+			buf_free(&text);
+			return fail(l, "%s:%u: line too long", path, lineno);
+		}
+		*end = '\0';
+		key = trim(line, end);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			buf_free(&text);
+			return fail(l, "%s:%u: expected 'key = value'", path,
+			    lineno);
+		}
+		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		key = trim(key, eq);
+		for (i = 0; i < S_COUNT; i++)
+			if (strcmp(key, settings[i].key) == 0)
+				break;
+		if (i == S_COUNT) {
+			/* The key may be a pasted secret: show a little. */
+			buf_free(&text);
+			return fail(l, "%s:%u: unknown setting '%.40s'", path,
+			    lineno, key);
+		}
+		if (seen[i]) {
+			buf_free(&text);
+			return fail(l, "%s:%u: '%s' is set twice", path,
+			    lineno, key);
+		}
+		seen[i] = 1;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		raw_set(&l->v[i], val, strlen(val), where);
+	}
+	wipe(text.data, text.len);
+	buf_free(&text);
+	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL)
+		return fail(l, "%s: set either 'token' or 'token_file', not both",
+		    path);
+	return 0;
+}
+
+static void
+read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
+{
+	char where[320];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < S_COUNT; i++) {
+		if ((v = lookup(ctx, settings[i].env)) == NULL || *v == '\0')
+			continue;
+		snprintf(where, sizeof(where), "environment variable %s",
+		    settings[i].env);
+		raw_set(&l->v[i], v, strlen(v), where);
+		/* TOKEN in the environment replaces a token_file from the
+		 * file and the other way round. */
+		if (i == S_TOKEN && l->v[S_TOKEN_FILE].val != NULL &&
+		    lookup(ctx, settings[S_TOKEN_FILE].env) == NULL) {
+			free(l->v[S_TOKEN_FILE].val);
+			l->v[S_TOKEN_FILE].val = NULL;
+		}
+		if (i == S_TOKEN_FILE && l->v[S_TOKEN].val != NULL &&
+		    lookup(ctx, settings[S_TOKEN].env) == NULL) {
+			wipe(l->v[S_TOKEN].val, strlen(l->v[S_TOKEN].val));
+			free(l->v[S_TOKEN].val);
+			l->v[S_TOKEN].val = NULL;
+		}
+	}
+}
+
+static int
+set_token(struct config *c, struct loader *l, const char *tok, size_t n,
+    const char *where)
+{
+	if (n == 0)
+		return fail(l, "%s: the token is empty", where);
+	if (n > CFG_TOKEN_MAX)
+		return fail(l, "%s: the token is longer than %d bytes", where,
+		    CFG_TOKEN_MAX);
+	if (memchr(tok, '\0', n) != NULL)
+		return fail(l, "%s: the token contains a NUL byte", where);
+	SHA256((const unsigned char *)tok, n, c->token_sha256);
+	c->have_token = 1;
+	return 0;
+}
+
+static int
+load_token(struct config *c, struct loader *l)
+{
+	struct raw *t = &l->v[S_TOKEN], *f = &l->v[S_TOKEN_FILE];
+	struct buf text;
+	const char *errstr;
+	size_t n;
+	int rc;
+
+	if (t->val != NULL)
+		return set_token(c, l, t->val, strlen(t->val), t->where);
+	if (f->val == NULL)
+		return 0;
+	if (slurp(f->val, &text, CFG_TOKEN_MAX + 2, &errstr) == -1)
+		return fail(l, "%s: token file %s: %s", f->where, f->val,
+		    errstr);
+	/* A trailing newline (echo, Docker secrets) is not part of it. */
+	n = text.len;
+	if (n > 0 && text.data[n - 1] == '\n')
+		n--;
+	if (n > 0 && text.data[n - 1] == '\r')
+		n--;
+	rc = set_token(c, l, buf_str(&text), n, f->val);
+	wipe(text.data, text.len);
+	buf_free(&text);
+	return rc;
+}
+
+static int
+parse_num(struct loader *l, enum setting s, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	const char *errstr;
+
+	if (l->v[s].val == NULL)
+		return 0;
+	if (parse_u64(l->v[s].val, min, max, out, &errstr) == -1)
+		return fail(l, "%s: %s: %s (allowed: %llu to %llu)",
+		    l->v[s].where, settings[s].key, errstr,
+		    (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+/* Base64 (standard alphabet, as Go's StdEncoding) into out. */
+static int
+base64_decode(const char *in, struct buf *out)
+{
+	EVP_ENCODE_CTX *ctx;
+	size_t n = strlen(in);
+	int len = 0, fin = 0, rc = -1;
+	unsigned char *p;
+
+	buf_init(out, n);
+	if (n > INT32_MAX / 2 || (p = malloc(n / 4 * 3 + 4)) == NULL)
+		return -1;
+	if ((ctx = EVP_ENCODE_CTX_new()) == NULL) {
+		free(p);
+		return -1;
+	}
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, p, &len, (const unsigned char *)in,
+	    (int)n) >= 0 && EVP_DecodeFinal(ctx, p + len, &fin) == 1 &&
+	    buf_add(out, p, (size_t)(len + fin)) == 0)
+		rc = 0;
+	EVP_ENCODE_CTX_free(ctx);
+	free(p);
+	return rc;
+}
+
+static int
+load_notify(struct config *c, struct loader *l)
+{
+	struct raw *r = &l->v[S_NOTIFY_FLAGS];
+	const cJSON *item;
+	cJSON *root;
+	struct buf tpl;
+	char tplerr[256];
+	const char *addr = NULL, *tube = NULL, *b64 = NULL;
+
+	if (r->val == NULL)
+		return 0;
+	if (strlen(r->val) > CFG_NOTIFY_MAX)
+		return fail(l, "%s: NOTIFY_FLAGS is too long", r->where);
+	if ((root = cJSON_Parse(r->val)) == NULL || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return fail(l, "%s: NOTIFY_FLAGS is not a JSON object",
+		    r->where);
+	}
+	cJSON_ArrayForEach(item, root) {
+		const char *k = item->string;
+
+		if (!cJSON_IsString(item)) {
+			cJSON_Delete(root);
+			return fail(l, "%s: NOTIFY_FLAGS: \"%.40s\" must be a "
+			    "string", r->where, k);
+		}
+		if (strcmp(k, "addr") == 0)
+			addr = item->valuestring;
+		else if (strcmp(k, "tube") == 0)
+			tube = item->valuestring;
+		else if (strcmp(k, "template") == 0)
+			b64 = item->valuestring;
+		else {
+			cJSON_Delete(root);
+			return fail(l, "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
+			    "(expected addr, tube, template)", r->where, k);
+		}
+	}
+	if (addr == NULL || *addr == '\0' || tube == NULL || b64 == NULL) {
+		cJSON_Delete(root);
+		return fail(l, "%s: NOTIFY_FLAGS needs \"addr\", \"tube\" and "
+		    "\"template\"", r->where);
+	}
+	if (!bs_tube_valid(tube)) {
+		cJSON_Delete(root);
+		return fail(l, "%s: NOTIFY_FLAGS: invalid beanstalkd tube name",
+		    r->where);
+	}
+	if (base64_decode(b64, &tpl) == -1) {
+		cJSON_Delete(root);
+		return fail(l, "%s: NOTIFY_FLAGS: \"template\" is not valid "
+		    "base64", r->where);
+	}
+	c->notify_tpl = tpl_compile(buf_str(&tpl), tpl.len, notify_fields,
+	    tplerr, sizeof(tplerr));
+	buf_free(&tpl);
+	if (c->notify_tpl == NULL) {
+		cJSON_Delete(root);
+		return fail(l, "%s: NOTIFY_FLAGS: template: %s", r->where,
+		    tplerr);
+	}
+	c->notify_addr = strdup(addr);
+	c->notify_tube = strdup(tube);
+	c->notify = 1;
+	cJSON_Delete(root);
+	if (c->notify_addr == NULL || c->notify_tube == NULL)
+		return fail(l, "out of memory");
+	return 0;
+}
+
+static int
+dup_setting(struct loader *l, enum setting s, char **out, const char *def)
+{
+	const char *v = l->v[s].val ? l->v[s].val : def;
+
+	if (v == NULL)
+		return 0;
+	if ((*out = strdup(v)) == NULL)
+		return fail(l, "out of memory");
+	return 0;
+}
+
+static int
+build(struct config *c, struct loader *l)
+{
+	uint64_t n;
+	const char *lg;
+
+	if (load_token(c, l) == -1 || load_notify(c, l) == -1)
+		return -1;
+	if ((c->token_name = strdup("default")) == NULL)
+		return fail(l, "out of memory");
+	if (dup_setting(l, S_DOCKER_HOST, &c->docker_host,
+	    "unix:///var/run/docker.sock") == -1 ||
+	    dup_setting(l, S_DOCKER_CERT_PATH, &c->docker_cert_path,
+	    NULL) == -1 ||
+	    dup_setting(l, S_BIND, &c->bind, NULL) == -1)
+		return -1;
+	if (strncmp(c->docker_host, "unix://", 7) != 0 &&
+	    strncmp(c->docker_host, "tcp://", 6) != 0)
+		return fail(l, "%s: DOCKER_HOST must start with unix:// or "
+		    "tcp://", l->v[S_DOCKER_HOST].where);
+	/* As the docker CLI: TLS is on when either variable is non-empty
+	 * (even "0"); verification only with DOCKER_TLS_VERIFY. */
+	c->docker_tls = l->v[S_DOCKER_TLS].val != NULL ||
+	    l->v[S_DOCKER_TLS_VERIFY].val != NULL;
+	c->docker_tls_verify = l->v[S_DOCKER_TLS_VERIFY].val != NULL;
+
+	n = 30;
+	if (parse_num(l, S_DOCKER_TIMEOUT, 1, 3600, &n) == -1)
+		return -1;
+	c->docker_timeout_ms = (int)n * 1000;
+	c->connect_timeout_ms = c->docker_timeout_ms < 5000 ?
+	    c->docker_timeout_ms : 5000;
+	n = 5;
+	if (parse_num(l, S_NOTIFY_TIMEOUT, 1, 300, &n) == -1)
+		return -1;
+	c->notify_timeout_ms = (int)n * 1000;
+	n = 64 * 1024;
+	if (parse_num(l, S_MAX_BODY, 2, 1024 * 1024, &n) == -1)
+		return -1;
+	c->max_body = (size_t)n;
+	n = 5;
+	if (parse_num(l, S_UPDATE_RETRIES, 1, 100, &n) == -1)
+		return -1;
+	c->update_retries = (unsigned)n;
+
+	lg = l->v[S_LOG].val;
+	if (lg == NULL || strcmp(lg, "stderr") == 0)
+		c->log_syslog = 0;
+	else if (strcmp(lg, "syslog") == 0)
+		c->log_syslog = 1;
+	else
+		return fail(l, "%s: log must be 'stderr' or 'syslog'",
+		    l->v[S_LOG].where);
+	return 0;
+}
+
+int
+cfg_load(struct config *c, const char *path, int must_exist,
+    cfg_lookup_fn lookup, void *ctx, char *err, size_t errlen)
+{
+	struct loader l;
+	size_t i;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	memset(&l, 0, sizeof(l));
+	l.err = err;
+	l.errlen = errlen;
+	if (path != NULL)
+		rc = read_file(&l, path, must_exist);
+	if (rc == 0 && lookup != NULL)
+		read_env(&l, lookup, ctx);
+	if (rc == 0)
+		rc = build(c, &l);
+	for (i = 0; i < S_COUNT; i++) {
+		if (l.v[i].val != NULL) {
+			wipe(l.v[i].val, strlen(l.v[i].val));
+			free(l.v[i].val);
+		}
+	}
+	if (rc == -1)
+		cfg_free(c);
+	return rc;
+}
+
+void
+cfg_free(struct config *c)
+{
+	free(c->token_name);
+	free(c->docker_host);
+	free(c->docker_cert_path);
+	free(c->notify_addr);
+	free(c->notify_tube);
+	tpl_free(c->notify_tpl);
+	free(c->bind);
+	wipe(c, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+}

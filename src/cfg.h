@@ -1,0 +1,87 @@
+/* cfg.h: settings from the configuration file and the environment */
+/* SPDX-License-Identifier: MIT */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "template.h"
+
+/*
+ * Where a setting comes from, strongest first:
+ *   1. the request's FastCGI parameters (fastcgi_param, SetEnv, ...),
+ *   2. the process environment (CGI: what the web server set),
+ *   3. the configuration file,
+ *   4. built-in defaults.
+ * Environment names are the Go program's (TOKEN, DOCKER_HOST,
+ * NOTIFY_FLAGS, BIND) plus DEPLOYER_* for settings it did not have.
+ */
+
+#define CFG_TOKEN_MAX 1024	/* longest accepted token, in bytes */
+
+/* The fields a notification template may use, in this order. */
+enum notify_field {
+	NF_ARTIFACT,		/* the image as requested */
+	NF_SERVICE_NAME,
+	NF_SERVICE_ID,
+	NF_IMAGE,		/* the image now in the spec */
+	NF_PREVIOUS_IMAGE,
+	NF_ACTION,		/* "deploy" */
+	NF_STATE,		/* "accepted" */
+	NF_MESSAGE,		/* Docker's warnings, joined */
+	NF_REQUEST_ID,
+	NF_REMOTE_ADDR,
+	NF_TOKEN_NAME,
+	NF_TIME,		/* RFC 3339, UTC */
+	NF_COUNT
+};
+extern const char *const notify_fields[NF_COUNT + 1];
+
+struct config {
+	/* Tokens: the SHA-256 of each accepted secret, never the secret. */
+	unsigned char token_sha256[32];
+	int have_token;
+	char *token_name;	/* "default" */
+
+	char *docker_host;	/* unix:///var/run/docker.sock or tcp://h:p */
+	int docker_tls;		/* DOCKER_TLS / DOCKER_TLS_VERIFY non-empty */
+	int docker_tls_verify;
+	char *docker_cert_path;	/* DOCKER_CERT_PATH; NULL = ~/.docker */
+	int docker_timeout_ms;	/* every Docker call */
+	int connect_timeout_ms;
+	unsigned update_retries; /* read-modify-write attempts */
+
+	int notify;		/* NOTIFY_FLAGS given */
+	char *notify_addr;	/* host:port */
+	char *notify_tube;
+	struct tpl *notify_tpl;
+	int notify_timeout_ms;
+
+	char *bind;		/* FastCGI listen address, or NULL */
+	size_t max_body;	/* request bodies above this get 413 */
+	int log_syslog;
+};
+
+/* Returns the value of an environment-like variable, or NULL. */
+typedef const char *(*cfg_lookup_fn)(void *ctx, const char *name);
+
+/* The settings' names in the environment; an overlay is needed for a
+ * request only when one of them is among its parameters. */
+int cfg_is_setting_name(const char *name);
+
+/*
+ * Builds *c from defaults, then the file at path (NULL: none; a missing
+ * file is an error only when must_exist), then lookup.  On error returns
+ * -1 with a message in err that names file and line and never contains a
+ * secret; *c is then freed.
+ */
+int cfg_load(struct config *c, const char *path, int must_exist,
+    cfg_lookup_fn lookup, void *ctx, char *err, size_t errlen);
+void cfg_free(struct config *c);
+
+/* The configuration file path: --config, else DEPLOYER_CONFIG, else the
+ * compiled-in default. */
+const char *cfg_default_path(void);
+
+#endif

@@ -1,0 +1,285 @@
+/* io.c: the request transport: one CGI request, or FastCGI requests */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netdb.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "io.h"
+
+extern char **environ;
+
+/* Pending connections the kernel queues for us while a request runs. */
+#define LISTEN_BACKLOG 128
+
+static volatile sig_atomic_t shutdown_requested;
+
+void
+io_shutdown(void)
+{
+	shutdown_requested = 1;
+	FCGX_ShutdownPending();
+}
+
+int
+io_shutting_down(void)
+{
+	return shutdown_requested != 0;
+}
+
+static int
+listen_unix(const char *path, const char **errstr)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*errstr = "socket path too long";
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* Replace a stale socket, but never another kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*errstr = "path exists and is not a socket";
+			return -1;
+		}
+		if (unlink(path) == -1) {
+			*errstr = strerror(errno);
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		*errstr = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listen_tcp(const char *addr, const char **errstr)
+{
+	struct addrinfo hints, *res, *ai;
+	char host[256];
+	const char *port, *h;
+	size_t hl;
+	int fd = -1, one = 1, rc;
+
+	if (addr[0] == '[') {
+		const char *close_br = strchr(addr, ']');
+
+		if (close_br == NULL || close_br[1] != ':') {
+			*errstr = "expected [address]:port";
+			return -1;
+		}
+		h = addr + 1;
+		hl = (size_t)(close_br - h);
+		port = close_br + 2;
+	} else {
+		const char *colon = strrchr(addr, ':');
+
+		if (colon == NULL) {
+			*errstr = "expected host:port";
+			return -1;
+		}
+		h = addr;
+		hl = (size_t)(colon - addr);
+		port = colon + 1;
+	}
+	if (hl >= sizeof(host) || *port == '\0') {
+		*errstr = "expected host:port";
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(hl ? host : NULL, port, &hints, &res)) != 0) {
+		*errstr = gai_strerror(rc);
+		return -1;
+	}
+	*errstr = "no usable address";
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		*errstr = strerror(errno);
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+io_listen(const char *addr, const char **errstr)
+{
+	if (strncmp(addr, "unix:", 5) == 0)
+		return listen_unix(addr + 5, errstr);
+	if (addr[0] == '/')
+		return listen_unix(addr, errstr);
+	return listen_tcp(addr, errstr);
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	io_shutdown();
+}
+
+int
+io_open(struct io *io, int listen_fd, const char **errstr)
+{
+	struct sigaction sa;
+
+	memset(io, 0, sizeof(*io));
+	if (FCGX_Init() != 0) {
+		*errstr = "FastCGI library initialisation failed";
+		return -1;
+	}
+	if (listen_fd < 0 && FCGX_IsCGI()) {
+		io->fastcgi = 0;
+		return 0;
+	}
+	io->fastcgi = 1;
+	io->listen_fd = listen_fd < 0 ? 0 : listen_fd;
+	if (FCGX_InitRequest(&io->req, io->listen_fd, 0) != 0) {
+		*errstr = "FastCGI request initialisation failed";
+		return -1;
+	}
+	/* SIGTERM: finish the request in flight, then leave.  No SA_RESTART,
+	 * so that an idle accept() is interrupted. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	return 0;
+}
+
+int
+io_accept(struct io *io)
+{
+	if (!io->fastcgi) {
+		if (io->cgi_done)
+			return 0;
+		io->cgi_done = 1;
+		io->in_request = 1;
+		return 1;
+	}
+	if (shutdown_requested)
+		return 0;
+	for (;;) {
+		int rc = FCGX_Accept_r(&io->req);
+
+		if (rc >= 0) {
+			io->in_request = 1;
+			return 1;
+		}
+		if (shutdown_requested)
+			return 0;
+		/* A client that went away between accept and the first
+		 * record is not a reason to stop serving. */
+		if (rc == -EINTR || rc == -ECONNABORTED || rc == -EPROTO)
+			continue;
+		errno = -rc;
+		return -1;
+	}
+}
+
+const char *
+io_param(const struct io *io, const char *name)
+{
+	if (!io->fastcgi)
+		return getenv(name);
+	return FCGX_GetParam(name, io->req.envp);
+}
+
+char *const *
+io_params(const struct io *io)
+{
+	return io->fastcgi ? io->req.envp : environ;
+}
+
+ssize_t
+io_read(struct io *io, void *p, size_t n)
+{
+	ssize_t r;
+	int got;
+
+	if (!io->fastcgi) {
+		do
+			r = read(STDIN_FILENO, p, n);
+		while (r == -1 && errno == EINTR);
+		return r;
+	}
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	got = FCGX_GetStr(p, (int)n, io->req.in);
+	if (got == 0 && FCGX_GetError(io->req.in) != 0)
+		return -1;
+	return got;
+}
+
+int
+io_write(struct io *io, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	if (io->fastcgi) {
+		if (n > INT32_MAX)
+			return -1;
+		return FCGX_PutStr(s, (int)n, io->req.out) == (int)n ? 0 : -1;
+	}
+	while (n > 0) {
+		w = write(STDOUT_FILENO, s, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+io_finish(struct io *io)
+{
+	if (!io->in_request)
+		return;
+	io->in_request = 0;
+	if (io->fastcgi)
+		FCGX_Finish_r(&io->req);
+}

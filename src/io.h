@@ -1,0 +1,54 @@
+/* io.h: the request transport: one CGI request, or FastCGI requests */
+/* SPDX-License-Identifier: MIT */
+#ifndef IO_H
+#define IO_H
+
+#include <sys/types.h>
+
+#include <fcgiapp.h>
+
+/*
+ * Above this module CGI and FastCGI look the same: parameters by name, a
+ * body to read, a response to write.  Only io.c includes libfcgi.
+ */
+struct io {
+	int fastcgi;		/* 0: one CGI request on stdin/stdout */
+	int listen_fd;		/* FastCGI: the listening socket */
+	int cgi_done;		/* CGI: the one request was handed out */
+	int in_request;
+	FCGX_Request req;
+};
+
+/*
+ * Opens a FastCGI listening socket for BIND / --listen: "unix:/path",
+ * "/path", "host:port" or "[v6]:port" (a bare ":port" listens on all
+ * addresses).  A stale socket file at path is replaced.  Returns the fd,
+ * or -1 with *errstr set.  Never exits (unlike FCGX_OpenSocket).
+ */
+int io_listen(const char *addr, const char **errstr);
+
+/* listen_fd >= 0: serve FastCGI on it.  -1: FastCGI when stdin is a
+ * listening socket (spawn-fcgi, mod_fcgid, systemd), else one CGI
+ * request. */
+int io_open(struct io *io, int listen_fd, const char **errstr);
+
+/* 1: a request is ready; 0: no more (CGI served, or shutting down); -1:
+ * accept failed. */
+int io_accept(struct io *io);
+
+/* A request parameter (CGI: the environment); NULL when unset. */
+const char *io_param(const struct io *io, const char *name);
+/* The NULL-terminated NAME=VALUE list of the current request. */
+char *const *io_params(const struct io *io);
+
+/* Reads up to n body bytes: >0 bytes read, 0 end of body, -1 error. */
+ssize_t io_read(struct io *io, void *p, size_t n);
+int io_write(struct io *io, const void *p, size_t n);
+/* Ends the current request (flushes, closes the FastCGI connection). */
+void io_finish(struct io *io);
+
+/* Asks a FastCGI loop to stop after the request in flight. */
+void io_shutdown(void);
+int io_shutting_down(void);
+
+#endif

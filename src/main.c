@@ -1,0 +1,201 @@
+/* main.c: options, settings, and the request loop */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "cfg.h"
+#include "deploy.h"
+#include "docker.h"
+#include "io.h"
+#include "log.h"
+#include "request.h"
+#include "respond.h"
+#include "route.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static const char usage_text[] =
+"usage: deployer [--config FILE] [--listen ADDRESS]\n"
+"       deployer --help | --version\n"
+"\n"
+"Runs as a CGI program (one request) or, when its standard input is a\n"
+"listening socket or --listen/BIND names an address, as a FastCGI\n"
+"server.\n"
+"\n"
+"  -c, --config FILE     configuration file (default: $DEPLOYER_CONFIG,\n"
+"                        else " SYSCONFDIR "/deployer.conf)\n"
+"  -l, --listen ADDRESS  serve FastCGI on unix:/path or host:port\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n";
+
+static const char *
+env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* fds 0-2 must be open, or a later open() lands on one of them. */
+static void
+sanitize_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			_exit(1);
+	}
+}
+
+static void
+log_request(const struct request *req)
+{
+	log_info("%s %s %s service=%s image=%s token=%s status=%d %llums",
+	    req->remote_addr, req->method[0] ? req->method : "-",
+	    req->action == ACT_DEPLOY ? "deploy" : "-",
+	    req->service[0] ? req->service : "-",
+	    req->image[0] ? req->image : "-",
+	    req->token_name ? req->token_name : "-", req->status,
+	    (unsigned long long)(mono_ms() - req->started_ms));
+}
+
+static void
+handle(struct io *io, struct docker *d, const struct config *cfg,
+    const char *cfg_error)
+{
+	struct request req;
+
+	if (req_init(&req, io, d, cfg, cfg_error) == 0 &&
+	    route(&req) == 0 && auth_check(&req) == 0) {
+		switch (req.action) {
+		case ACT_DEPLOY:
+			if (req_read_body(&req) == 0 &&
+			    deploy_parse(&req) == 0)
+				deploy_run(&req);
+			break;
+		case ACT_NONE:
+		default:
+			req_fail(&req, 404, "no such endpoint");
+			break;
+		}
+	}
+	respond(&req);
+	log_request(&req);
+	req_free(&req);
+	io_finish(io);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *listen_addr = NULL, *errstr;
+	const char *cfg_error = NULL;
+	struct config cfg;
+	struct docker docker;
+	struct io io;
+	char err[512];
+	int ch, explicit_config, listen_fd = -1, rc;
+
+	sanitize_fds();
+	signal(SIGPIPE, SIG_IGN);
+
+	while ((ch = getopt_long(argc, argv, "c:l:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			puts(PACKAGE_NAME " " PACKAGE_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "deployer: unexpected argument '%s'\n",
+		    argv[optind]);
+		fputs(usage_text, stderr);
+		return 2;
+	}
+
+	/* The file must exist only when it was named explicitly. */
+	explicit_config = config_path != NULL ||
+	    (getenv("DEPLOYER_CONFIG") && *getenv("DEPLOYER_CONFIG"));
+	if (config_path == NULL)
+		config_path = cfg_default_path();
+	if (cfg_load(&cfg, config_path, explicit_config, env_lookup, NULL,
+	    err, sizeof(err)) == -1) {
+		cfg_error = err;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.max_body = 64 * 1024;
+	}
+	log_open(cfg.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+	if (cfg_error != NULL)
+		log_warnx("configuration: %s", cfg_error);
+
+	if (listen_addr == NULL)
+		listen_addr = cfg.bind;
+	if (listen_addr != NULL &&
+	    (listen_fd = io_listen(listen_addr, &errstr)) == -1) {
+		log_warnx("cannot listen on %s: %s", listen_addr, errstr);
+		cfg_free(&cfg);
+		return 1;
+	}
+	if (io_open(&io, listen_fd, &errstr) == -1) {
+		log_warnx("%s", errstr);
+		cfg_free(&cfg);
+		return 1;
+	}
+	if (io.fastcgi)
+		log_info("serving FastCGI%s%s", listen_addr ? " on " : "",
+		    listen_addr ? listen_addr : "");
+
+	memset(&docker, 0, sizeof(docker));
+	rc = 0;
+	for (;;) {
+		int a = io_accept(&io);
+
+		if (a == 0)
+			break;
+		if (a == -1) {
+			log_warn("accept");
+			rc = 1;
+			break;
+		}
+		handle(&io, &docker, cfg_error ? NULL : &cfg, cfg_error);
+	}
+	if (io.fastcgi)
+		log_info("shutting down");
+	docker_close(&docker);
+	cfg_free(&cfg);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	return rc;
+}

@@ -1,0 +1,24 @@
+/* notify.h: the message about a deploy, rendered and queued */
+/* SPDX-License-Identifier: MIT */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+#include "request.h"
+
+/* beanstalkd's default max-job-size: a larger message would be refused. */
+#define NOTIFY_BODY_MAX 65535
+
+/*
+ * Renders the configured template with the request's fields and puts it
+ * into the tube.  Never fails the request: the outcome is recorded in
+ * req->notify (and req->notify_error), and logged.
+ */
+void notify_send(struct request *req);
+
+const char *notify_state_name(enum notify_state s);
+
+/* Fills values[NF_COUNT] from the request; time_buf holds the time. */
+void notify_values(const struct request *req, const char **values,
+    char *time_buf, size_t time_len);
+
+#endif

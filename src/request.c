@@ -1,0 +1,194 @@
+/* request.c: all state of one request, created and freed in one place */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "log.h"
+#include "request.h"
+#include "util.h"
+
+/* In CGI mode the web server may still be writing a body we refused; we
+ * read and drop at most this much so that it sees a clean close. */
+#define DRAIN_MAX (8 * 1024 * 1024)
+
+static const char *
+param_lookup(void *ctx, const char *name)
+{
+	return io_param(ctx, name);
+}
+
+/* 1 when the request's parameters carry a setting (FastCGI only: in CGI
+ * mode the parameters are the process environment, already applied). */
+static int
+has_settings(struct io *io)
+{
+	char *const *p;
+
+	if (!io->fastcgi)
+		return 0;
+	for (p = io_params(io); p != NULL && *p != NULL; p++) {
+		const char *eq = strchr(*p, '=');
+		char name[64];
+		size_t n;
+
+		if (eq == NULL || (n = (size_t)(eq - *p)) >= sizeof(name))
+			continue;
+		memcpy(name, *p, n);
+		name[n] = '\0';
+		if (cfg_is_setting_name(name))
+			return 1;
+	}
+	return 0;
+}
+
+int
+req_init(struct request *req, struct io *io, struct docker *d,
+    const struct config *base, const char *base_error)
+{
+	const char *ra;
+	char err[512];
+
+	memset(req, 0, sizeof(*req));
+	req->io = io;
+	req->docker = d;
+	req->cfg = base;
+	req->started_ms = mono_ms();
+	buf_init(&req->body, base ? base->max_body : 64 * 1024);
+	if (make_request_id(req->id) == -1)
+		memcpy(req->id, "0000000000000000", 17);
+	log_set_request(req->id);
+
+	req->method = io_param(io, "REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "";
+	ra = io_param(io, "REMOTE_ADDR");
+	snprintf(req->remote_addr, sizeof(req->remote_addr), "%s",
+	    ra && *ra ? ra : "-");
+
+	if (base_error != NULL) {
+		log_warnx("configuration: %s", base_error);
+		return req_fail(req, 500, "the server's configuration is "
+		    "broken; see the server log");
+	}
+	if (has_settings(io)) {
+		if (cfg_load(&req->own_cfg, NULL, 0, param_lookup, io, err,
+		    sizeof(err)) == -1) {
+			log_warnx("configuration: %s", err);
+			return req_fail(req, 500, "the server's configuration "
+			    "is broken; see the server log");
+		}
+		req->has_own_cfg = 1;
+		req->cfg = &req->own_cfg;
+		req->body.max = req->cfg->max_body;
+	}
+	return 0;
+}
+
+int
+req_fail(struct request *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (req->status != 0)
+		return -1;
+	req->status = status;
+	va_start(ap, fmt);
+	vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+req_warn(struct request *req, const char *msg)
+{
+	if (req->warnings == NULL &&
+	    (req->warnings = cJSON_CreateArray()) == NULL)
+		return;
+	cJSON_AddItemToArray(req->warnings, cJSON_CreateString(msg));
+}
+
+static void
+drain(struct request *req)
+{
+	char chunk[16384];
+	size_t total = 0;
+	ssize_t n;
+
+	if (req->io->fastcgi)
+		return;		/* FCGX_Finish_r discards the rest */
+	while (total < DRAIN_MAX &&
+	    (n = io_read(req->io, chunk, sizeof(chunk))) > 0)
+		total += (size_t)n;
+}
+
+int
+req_read_body(struct request *req)
+{
+	const char *cl = io_param(req->io, "CONTENT_LENGTH");
+	char chunk[16384];
+	uint64_t want = 0;
+	const char *errstr;
+	int bounded = 0;
+	ssize_t n;
+
+	/* RFC 3875: set-but-empty is the same as unset; Apache's mod_cgid
+	 * passes chunked bodies without it, so then read to the end. */
+	if (cl != NULL && *cl != '\0') {
+		if (parse_u64(cl, 0, UINT64_MAX, &want, &errstr) == -1)
+			return req_fail(req, 400, "invalid Content-Length");
+		if (want > req->body.max) {
+			drain(req);
+			return req_fail(req, 413, "request body larger than "
+			    "%zu bytes", req->body.max);
+		}
+		bounded = 1;
+	}
+	for (;;) {
+		size_t room = sizeof(chunk);
+
+		if (bounded) {
+			if (req->body.len >= want)
+				break;
+			if (want - req->body.len < room)
+				room = (size_t)(want - req->body.len);
+		}
+		n = io_read(req->io, chunk, room);
+		if (n == -1)
+			return req_fail(req, 400, "could not read the request "
+			    "body");
+		if (n == 0)
+			break;
+		if (buf_add(&req->body, chunk, (size_t)n) == -1) {
+			if (errno == EMSGSIZE) {
+				drain(req);
+				return req_fail(req, 413, "request body larger "
+				    "than %zu bytes", req->body.max);
+			}
+			return req_fail(req, 500, "out of memory");
+		}
+	}
+	if (bounded && req->body.len < want)
+		return req_fail(req, 400, "request body shorter than its "
+		    "Content-Length");
+	return 0;
+}
+
+void
+req_free(struct request *req)
+{
+	buf_free(&req->body);
+	free(req->prev_image);
+	free(req->new_image);
+	cJSON_Delete(req->warnings);
+	cJSON_Delete(req->result);
+	if (req->has_own_cfg)
+		cfg_free(&req->own_cfg);
+	log_set_request(NULL);
+	memset(req, 0, sizeof(*req));
+}

@@ -1,0 +1,92 @@
+/* request.h: all state of one request, created and freed in one place */
+/* SPDX-License-Identifier: MIT */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "imageref.h"
+
+struct io;
+struct docker;
+
+/* Swarm service names: a DNS label, at most 63 bytes. */
+#define SERVICE_NAME_MAX 63
+/* The path after the prefix; routes are short. */
+#define PATH_MAX_LEN 256
+/* A longer Authorization header is refused before any work. */
+#define AUTH_HEADER_MAX (CFG_TOKEN_MAX + 16)
+
+enum action {
+	ACT_NONE = 0,
+	ACT_DEPLOY,		/* PUT /service/<name> */
+};
+
+enum notify_state {
+	NOTIFY_DISABLED = 0,	/* no NOTIFY_FLAGS */
+	NOTIFY_SENT,
+	NOTIFY_FAILED,
+};
+
+struct request {
+	/* Transport and settings (borrowed, except own_cfg). */
+	struct io *io;
+	struct docker *docker;
+	const struct config *cfg;
+	struct config own_cfg;	/* per-request overlay, see cfg.h */
+	int has_own_cfg;
+	char id[17];		/* request id, 16 hex digits */
+	uint64_t started_ms;
+
+	/* What the client asked, validated. */
+	const char *method;	/* borrowed from the parameters */
+	char remote_addr[64];
+	enum action action;
+	char service[SERVICE_NAME_MAX + 1];
+	const char *token_name;	/* borrowed from cfg once authorized */
+	struct buf body;
+	char image[REF_MAX + 1]; /* the image as requested */
+	struct imageref ref;
+
+	/* What happened: the handler's result object for the response. */
+	cJSON *result;		/* owned */
+	char service_id[72];
+	char *prev_image;	/* owned */
+	char *new_image;	/* owned */
+	cJSON *warnings;	/* owned array of strings */
+	enum notify_state notify;
+	char notify_error[160];
+	uint64_t notify_job;
+
+	/* The one outcome: status 0 until something decides it. */
+	int status;
+	char error[512];	/* client-safe message for errors */
+	const char *allow;	/* Allow header value for a 405 */
+	int challenge;		/* send WWW-Authenticate with a 401 */
+};
+
+/* Starts a request: id, clock, settings (an overlay when the request's
+ * parameters carry settings).  Returns -1 with the request failed (500)
+ * when the settings are broken; the request can still be answered. */
+int req_init(struct request *req, struct io *io, struct docker *d,
+    const struct config *base, const char *base_error);
+
+/* Sets the outcome once (later calls keep the first) and returns -1, so
+ * that a failure reads "return req_fail(req, 404, ...)". */
+int req_fail(struct request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds a warning for the response (copied). */
+void req_warn(struct request *req, const char *msg);
+
+/* Reads the body per CONTENT_LENGTH (or to end of input when absent),
+ * bounded by cfg->max_body: 400, 411, 413 on failure. */
+int req_read_body(struct request *req);
+
+void req_free(struct request *req);
+
+#endif

@@ -1,0 +1,155 @@
+/* route.c: which action a method and path ask for */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "io.h"
+#include "request.h"
+#include "route.h"
+
+#define SEG_NAME "{name}"	/* a service name or ID */
+#define ROUTE_SEGS 3
+#define ROUTE_METHODS 2
+
+/* The whole API, as data.  Methods not listed get 405 with Allow. */
+static const struct route {
+	const char *seg[ROUTE_SEGS];	/* NULL-terminated when shorter */
+	struct {
+		const char *method;
+		enum action action;
+	} m[ROUTE_METHODS];
+	const char *allow;
+} routes[] = {
+	{{"service", SEG_NAME, NULL}, {{"PUT", ACT_DEPLOY}}, "PUT"},
+};
+
+int
+service_name_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > SERVICE_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && c != '-' && c != '_')
+			return 0;
+		if (!alnum && (i == 0 || i == n - 1))
+			return 0;
+	}
+	return 1;
+}
+
+/* Bytes a route path may hold; anything else is refused outright. */
+static int
+path_byte_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' ||
+	    c == '.';
+}
+
+/* Matches path (n bytes, starting with '/') against one route. */
+static int
+match(const struct route *r, const char *path, size_t n, const char **name,
+    size_t *namelen)
+{
+	const char *p = path, *end = path + n;
+	size_t i;
+
+	for (i = 0; i < ROUTE_SEGS && r->seg[i] != NULL; i++) {
+		const char *seg, *slash;
+		size_t len;
+
+		if (p >= end || *p != '/')
+			return 0;
+		seg = p + 1;
+		slash = memchr(seg, '/', (size_t)(end - seg));
+		len = (size_t)((slash ? slash : end) - seg);
+		if (strcmp(r->seg[i], SEG_NAME) == 0) {
+			if (!service_name_valid(seg, len))
+				return 0;
+			*name = seg;
+			*namelen = len;
+		} else if (strlen(r->seg[i]) != len ||
+		    memcmp(r->seg[i], seg, len) != 0)
+			return 0;
+		p = seg + len;
+	}
+	/* One trailing slash is tolerated, nothing else. */
+	return p == end || (p + 1 == end && *p == '/');
+}
+
+static const struct route *
+find(const char *path, size_t n, const char **name, size_t *namelen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (match(&routes[i], path, n, name, namelen))
+			return &routes[i];
+	return NULL;
+}
+
+int
+route(struct request *req)
+{
+	const char *path = io_param(req->io, "PATH_INFO");
+	const struct route *r = NULL;
+	const char *name = NULL;
+	size_t n, i, namelen = 0;
+	int suffix = 0;
+
+	if (path == NULL || *path == '\0') {
+		path = io_param(req->io, "SCRIPT_NAME");
+		suffix = 1;
+	}
+	if (path == NULL || *path == '\0')
+		return req_fail(req, 404, "no path given");
+	n = strlen(path);
+	if (n > PATH_MAX_LEN)
+		return req_fail(req, 400, "path longer than %d bytes",
+		    PATH_MAX_LEN);
+	if (path[0] != '/')
+		return req_fail(req, 400, "path must start with '/'");
+	for (i = 0; i < n; i++)
+		if (!path_byte_ok((unsigned char)path[i]))
+			return req_fail(req, 400, "invalid byte in path");
+	for (i = 0; i < n; i++) {
+		/* Dot segments: "/." or "/.." followed by '/' or the end. */
+		if (path[i] == '/' && path[i + 1] == '.' &&
+		    (path[i + 2] == '/' || path[i + 2] == '\0' ||
+		    (path[i + 2] == '.' &&
+		    (path[i + 3] == '/' || path[i + 3] == '\0'))))
+			return req_fail(req, 400, "dot segment in path");
+	}
+
+	if (!suffix)
+		r = find(path, n, &name, &namelen);
+	else
+		for (i = 0; i < n && r == NULL; i++)
+			if (path[i] == '/')
+				r = find(path + i, n - i, &name, &namelen);
+	if (r == NULL)
+		return req_fail(req, 404, "no such endpoint");
+
+	for (i = 0; i < ROUTE_METHODS && r->m[i].method != NULL; i++)
+		if (strcmp(r->m[i].method, req->method) == 0)
+			break;
+	if (i == ROUTE_METHODS || r->m[i].method == NULL) {
+		req->allow = r->allow;
+		return req_fail(req, 405, "method not allowed here (allowed: "
+		    "%s)", r->allow);
+	}
+	req->action = r->m[i].action;
+	if (name != NULL) {
+		memcpy(req->service, name, namelen);
+		req->service[namelen] = '\0';
+	}
+	return 0;
+}

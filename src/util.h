@@ -1,0 +1,35 @@
+/* util.h: strict number parsing, constant-time compare, ids, clocks */
+/* SPDX-License-Identifier: MIT */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal digits only (no sign, no space, no empty string), within
+ * [min, max].  On failure returns -1 and sets *errstr. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    const char **errstr);
+/* Same for the n bytes at s, which need not be NUL-terminated. */
+int parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max,
+    uint64_t *out, const char **errstr);
+
+/* 1 when equal.  Time depends on neither content nor the length of a:
+ * both sides are hashed with SHA-256 and the digests compared. */
+int secret_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/* 16 lowercase hex digits from the kernel's random source, NUL-terminated
+ * into out (17 bytes). */
+int make_request_id(char out[17]);
+
+/* Milliseconds from CLOCK_MONOTONIC. */
+uint64_t mono_ms(void);
+
+/* Overwrites n bytes in a way the compiler keeps. */
+void wipe(void *p, size_t n);
+
+/* 1 when the n bytes at s are well-formed UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+int utf8_valid(const char *s, size_t n);
+
+#endif

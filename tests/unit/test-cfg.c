@@ -1,0 +1,244 @@
+/* test-cfg.c: unit tests for the settings loader */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "template.h"
+#include "../tap.h"
+
+/* The Go program's README example: NOTIFY_FLAGS with a base64 template. */
+#define GO_TEMPLATE \
+	"IkkganVzdCBkZXBsb3llZCB7ey5BcnRpZmFjdH19IGZvciB7ey5TZXJ2aWNlTmFtZX19"
+
+static char dir[] = "/tmp/test-cfg.XXXXXX";
+
+/* A tiny environment: NAME=VALUE strings. */
+struct env {
+	const char *kv[8];
+};
+
+static const char *
+lookup(void *ctx, const char *name)
+{
+	struct env *e = ctx;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < 8 && e->kv[i] != NULL; i++)
+		if (strncmp(e->kv[i], name, n) == 0 && e->kv[i][n] == '=')
+			return e->kv[i] + n + 1;
+	return NULL;
+}
+
+static char *
+write_file(const char *name, const char *text)
+{
+	static char path[4][256];
+	static int slot;
+	char *p = path[slot++ % 4];
+	FILE *f;
+
+	snprintf(p, 256, "%s/%s", dir, name);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static int
+token_is(const struct config *c, const char *tok)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)tok, strlen(tok), d);
+	return c->have_token && memcmp(d, c->token_sha256, sizeof(d)) == 0;
+}
+
+static void
+test_defaults(void)
+{
+	struct env e = {{NULL}};
+	struct config c;
+	char err[256];
+
+	ok(cfg_load(&c, NULL, 0, lookup, &e, err, sizeof(err)) == 0,
+	    "no file, no environment loads");
+	is_str(c.docker_host, "unix:///var/run/docker.sock",
+	    "default Docker socket");
+	ok(!c.have_token, "no token by default");
+	ok(!c.notify, "notifications off by default");
+	is_int(c.max_body, 64 * 1024, "body cap 64 KiB");
+	ok(c.bind == NULL, "no BIND by default");
+	cfg_free(&c);
+}
+
+static void
+test_environment(void)
+{
+	struct env e = {{"TOKEN=s3cret", "DOCKER_HOST=tcp://127.0.0.1:2376",
+	    "BIND=127.0.0.1:9000", "NOTIFY_FLAGS={\"addr\": "
+	    "\"beanstalk:11300\",\"tube\": \"jobs\",\"template\": \""
+	    GO_TEMPLATE "\"}", NULL}};
+	const char *values[NF_COUNT + 1] = {0};
+	struct config c;
+	struct buf out;
+	char err[256];
+
+	ok(cfg_load(&c, NULL, 0, lookup, &e, err, sizeof(err)) == 0,
+	    "the Go program's variables load");
+	ok(token_is(&c, "s3cret"), "TOKEN is the token");
+	is_str(c.docker_host, "tcp://127.0.0.1:2376", "DOCKER_HOST");
+	is_str(c.bind, "127.0.0.1:9000", "BIND");
+	ok(c.notify, "NOTIFY_FLAGS enables notifications");
+	is_str(c.notify_addr, "beanstalk:11300", "addr");
+	is_str(c.notify_tube, "jobs", "tube");
+	values[NF_ARTIFACT] = "me/blog:v1.12";
+	values[NF_SERVICE_NAME] = "blog";
+	buf_init(&out, 1024);
+	ok(tpl_render(c.notify_tpl, values, &out) == 0, "template renders");
+	is_str(buf_str(&out), "\"I just deployed me/blog:v1.12 for blog",
+	    "the Go README's template renders as it did there");
+	buf_free(&out);
+	cfg_free(&c);
+}
+
+static void
+test_file(void)
+{
+	struct env none = {{NULL}};
+	struct env over = {{"TOKEN=from-env", "DOCKER_HOST=unix:///x.sock",
+	    NULL}};
+	struct config c;
+	char err[256], *path, *tokfile;
+
+	tokfile = write_file("token", "file-token\n");
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text),
+		    "# deployer settings\n"
+		    "\n"
+		    "token_file = %s\n"
+		    "docker_host = unix:///run/test.sock   \n"
+		    "  docker_timeout=7\n"
+		    "max_body = 1024\n"
+		    "log = stderr\n", tokfile);
+		path = write_file("good.conf", text);
+	}
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == 0,
+	    "a file with comments, blanks and spacing loads");
+	ok(token_is(&c, "file-token"),
+	    "token_file: the trailing newline is not part of the token");
+	is_str(c.docker_host, "unix:///run/test.sock", "value is trimmed");
+	is_int(c.docker_timeout_ms, 7000, "docker_timeout in seconds");
+	is_int(c.max_body, 1024, "max_body");
+	cfg_free(&c);
+
+	ok(cfg_load(&c, path, 1, lookup, &over, err, sizeof(err)) == 0,
+	    "file plus environment loads");
+	ok(token_is(&c, "from-env"), "TOKEN in the environment wins over "
+	    "token_file in the file");
+	is_str(c.docker_host, "unix:///x.sock", "environment wins");
+	cfg_free(&c);
+}
+
+static void
+test_errors(void)
+{
+	struct env none = {{NULL}};
+	struct env badnotify = {{"NOTIFY_FLAGS={\"addr\":\"a:1\",\"tube\":"
+	    "\"t\",\"template\":\"e3suTm9wZX19\"}", NULL}};
+	struct env badjson = {{"NOTIFY_FLAGS=not json", NULL}};
+	struct env badtube = {{"NOTIFY_FLAGS={\"addr\":\"a:1\",\"tube\":"
+	    "\"-x\",\"template\":\"\"}", NULL}};
+	struct config c;
+	char err[256], *path;
+
+	path = write_file("unknown.conf", "token = hunter2\nfrobnicate = 1\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "an unknown key is an error");
+	ok(strstr(err, "unknown.conf:2:") != NULL, "the error names file "
+	    "and line: %s", err);
+	ok(strstr(err, "hunter2") == NULL, "the error reveals no secret");
+
+	path = write_file("noeq.conf", "token hunter2\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, "noeq.conf:1:") != NULL && strstr(err, "hunter2") ==
+	    NULL, "a line without '=' is an error without the secret: %s",
+	    err);
+
+	path = write_file("twice.conf", "docker_timeout = 5\n"
+	    "docker_timeout = 6\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, ":2:") != NULL, "a key set twice is an error");
+
+	path = write_file("range.conf", "docker_timeout = 0\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, "range.conf:1") != NULL, "out of range: %s", err);
+
+	path = write_file("both.conf", "token = a\ntoken_file = /x\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "token and token_file together are an error");
+
+	path = write_file("missingtok.conf", "token_file = /nonexistent/t\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, "missingtok.conf:1") != NULL,
+	    "an unreadable token file is an error: %s", err);
+
+	path = write_file("empty-token", "\n");
+	{
+		char text[300];
+
+		snprintf(text, sizeof(text), "token_file = %s\n", path);
+		path = write_file("emptytok.conf", text);
+	}
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "an empty token is an error");
+
+	ok(cfg_load(&c, "/nonexistent/deployer.conf", 1, lookup, &none, err,
+	    sizeof(err)) == -1, "a missing file named explicitly is an error");
+	ok(cfg_load(&c, "/nonexistent/deployer.conf", 0, lookup, &none, err,
+	    sizeof(err)) == 0, "a missing default file is not");
+	cfg_free(&c);
+
+	ok(cfg_load(&c, NULL, 0, lookup, &badnotify, err, sizeof(err)) == -1 &&
+	    strstr(err, "Nope") != NULL,
+	    "a template field that does not exist is an error: %s", err);
+	ok(cfg_load(&c, NULL, 0, lookup, &badjson, err, sizeof(err)) == -1,
+	    "NOTIFY_FLAGS that is not JSON is an error");
+	ok(cfg_load(&c, NULL, 0, lookup, &badtube, err, sizeof(err)) == -1,
+	    "an invalid tube name is an error");
+
+	{
+		struct env e = {{"DOCKER_HOST=http://x", NULL}};
+
+		ok(cfg_load(&c, NULL, 0, lookup, &e, err, sizeof(err)) == -1,
+		    "DOCKER_HOST must be unix:// or tcp://");
+	}
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_defaults();
+	test_environment();
+	test_file();
+	test_errors();
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			ok(0, "clean up");
+	}
+	return tap_done();
+}

@@ -1,0 +1,105 @@
+/* test-route.c: unit tests for routing and service-name validation */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "request.h"
+#include "route.h"
+#include "../tap.h"
+
+static struct io io;	/* CGI mode: parameters are the environment */
+
+static int
+try(const char *method, const char *path_info, const char *script_name,
+    struct request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->io = &io;
+	req->method = method;
+	if (path_info)
+		setenv("PATH_INFO", path_info, 1);
+	else
+		unsetenv("PATH_INFO");
+	if (script_name)
+		setenv("SCRIPT_NAME", script_name, 1);
+	else
+		unsetenv("SCRIPT_NAME");
+	route(req);
+	return req->status;
+}
+
+static void
+test_names(void)
+{
+	ok(service_name_valid("blog", 4), "plain name");
+	ok(service_name_valid("my_blog-2", 9), "underscore and dash inside");
+	ok(service_name_valid("x", 1), "one character");
+	ok(service_name_valid("7gpfbwm4s3ijl0v2zq1ouaikq", 25), "a full ID");
+	ok(!service_name_valid("", 0), "empty");
+	ok(!service_name_valid("-blog", 5), "leading dash");
+	ok(!service_name_valid("blog_", 5), "trailing underscore");
+	ok(!service_name_valid("a.b", 3), "dot");
+	ok(!service_name_valid("a b", 3), "space");
+	ok(!service_name_valid("{{.X}}", 6), "template syntax");
+	ok(service_name_valid("a123456789012345678901234567890123456789012345"
+	    "67890123456789012", 63), "63 characters");
+	ok(!service_name_valid("a123456789012345678901234567890123456789012345"
+	    "678901234567890123", 64), "64 characters");
+}
+
+static void
+test_routes(void)
+{
+	struct request r;
+
+	is_int(try("PUT", "/service/blog", "/deploy", &r), 0,
+	    "PUT /service/blog under a prefix routes");
+	ok(r.action == ACT_DEPLOY, "to the deploy action");
+	is_str(r.service, "blog", "with the service name");
+	is_int(try("PUT", "/service/blog/", NULL, &r), 0,
+	    "one trailing slash is tolerated");
+	is_int(try("PUT", NULL, "/deploy/service/blog", &r), 0,
+	    "without PATH_INFO, the route is found at the end of "
+	    "SCRIPT_NAME");
+	is_str(r.service, "blog", "and names the service");
+	is_int(try("GET", "/service/blog", NULL, &r), 405,
+	    "GET on the deploy path is 405");
+	is_str(r.allow, "PUT", "with Allow");
+	is_int(try("put", "/service/blog", NULL, &r), 405,
+	    "methods are case-sensitive");
+	is_int(try("PUT", "/service/", NULL, &r), 404, "no name");
+	is_int(try("PUT", "/service/a.b", NULL, &r), 404, "invalid name");
+	is_int(try("PUT", "/services/blog", NULL, &r), 404, "unknown path");
+	is_int(try("PUT", "/service/blog/x", NULL, &r), 404, "extra segment");
+	is_int(try("PUT", "/service//blog", NULL, &r), 404, "empty segment");
+	is_int(try("PUT", "/service/../service/blog", NULL, &r), 400,
+	    "dot-dot segment");
+	is_int(try("PUT", "/./service/blog", NULL, &r), 400, "dot segment");
+	is_int(try("PUT", "/service/bl%2Fog", NULL, &r), 400,
+	    "percent sign (an encoded slash)");
+	is_int(try("PUT", "/service/blog\n", NULL, &r), 400, "newline");
+	is_int(try("PUT", "/service/bl\xc3\xa9og", NULL, &r), 400,
+	    "non-ASCII byte");
+	is_int(try("PUT", "service/blog", NULL, &r), 400, "relative path");
+	{
+		char longpath[400];
+
+		memset(longpath, 'a', sizeof(longpath) - 1);
+		longpath[0] = '/';
+		longpath[sizeof(longpath) - 1] = '\0';
+		is_int(try("PUT", longpath, NULL, &r), 400, "overlong path");
+	}
+	is_int(try("PUT", NULL, NULL, &r), 404, "no path at all");
+}
+
+int
+main(void)
+{
+	io.fastcgi = 0;
+	test_names();
+	test_routes();
+	return tap_done();
+}
