@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "beanstalk.h"
@@ -51,7 +50,8 @@ const char *const notify_fields[NF_COUNT + 1] = {
 enum setting {
 	S_TOKEN, S_TOKEN_FILE, S_DOCKER_HOST, S_DOCKER_TLS, S_DOCKER_TLS_VERIFY,
 	S_DOCKER_CERT_PATH, S_DOCKER_TIMEOUT, S_NOTIFY_FLAGS, S_NOTIFY_TIMEOUT,
-	S_BIND, S_MAX_BODY, S_LOG, S_UPDATE_RETRIES, S_COUNT
+	S_BIND, S_MAX_BODY, S_LOG, S_UPDATE_RETRIES, S_WAIT_MAX,
+	S_REQUIRE_DIGEST, S_REGISTRY_AUTH, S_COUNT
 };
 
 static const struct {
@@ -71,6 +71,9 @@ static const struct {
 	[S_MAX_BODY] = {"max_body", "DEPLOYER_MAX_BODY"},
 	[S_LOG] = {"log", "DEPLOYER_LOG"},
 	[S_UPDATE_RETRIES] = {"update_retries", "DEPLOYER_UPDATE_RETRIES"},
+	[S_WAIT_MAX] = {"wait_max", "DEPLOYER_WAIT_MAX"},
+	[S_REQUIRE_DIGEST] = {"require_digest", "DEPLOYER_REQUIRE_DIGEST"},
+	[S_REGISTRY_AUTH] = {"registry_auth", "DEPLOYER_REGISTRY_AUTH"},
 };
 
 /* A raw value and where it came from, for messages. */
@@ -337,32 +340,6 @@ parse_num(struct loader *l, enum setting s, uint64_t min, uint64_t max,
 	return 0;
 }
 
-/* Base64 (standard alphabet, as Go's StdEncoding) into out. */
-static int
-base64_decode(const char *in, struct buf *out)
-{
-	EVP_ENCODE_CTX *ctx;
-	size_t n = strlen(in);
-	int len = 0, fin = 0, rc = -1;
-	unsigned char *p;
-
-	buf_init(out, n);
-	if (n > INT32_MAX / 2 || (p = malloc(n / 4 * 3 + 4)) == NULL)
-		return -1;
-	if ((ctx = EVP_ENCODE_CTX_new()) == NULL) {
-		free(p);
-		return -1;
-	}
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, p, &len, (const unsigned char *)in,
-	    (int)n) >= 0 && EVP_DecodeFinal(ctx, p + len, &fin) == 1 &&
-	    buf_add(out, p, (size_t)(len + fin)) == 0)
-		rc = 0;
-	EVP_ENCODE_CTX_free(ctx);
-	free(p);
-	return rc;
-}
-
 static int
 load_notify(struct config *c, struct loader *l)
 {
@@ -412,7 +389,9 @@ load_notify(struct config *c, struct loader *l)
 		return fail(l, "%s: NOTIFY_FLAGS: invalid beanstalkd tube name",
 		    r->where);
 	}
-	if (base64_decode(b64, &tpl) == -1) {
+	buf_init(&tpl, strlen(b64));
+	if (base64_decode(b64, strlen(b64), &tpl) == -1) {
+		buf_free(&tpl);
 		cJSON_Delete(root);
 		return fail(l, "%s: NOTIFY_FLAGS: \"template\" is not valid "
 		    "base64", r->where);
@@ -491,6 +470,17 @@ build(struct config *c, struct loader *l)
 		return -1;
 	c->update_retries = (unsigned)n;
 
+	n = 900;
+	if (parse_num(l, S_WAIT_MAX, 0, 86400, &n) == -1)
+		return -1;
+	c->wait_max = (int)n;
+	n = 0;
+	if (parse_num(l, S_REQUIRE_DIGEST, 0, 1, &n) == -1)
+		return -1;
+	c->require_digest = (int)n;
+	if (dup_setting(l, S_REGISTRY_AUTH, &c->registry_auth, NULL) == -1)
+		return -1;
+
 	lg = l->v[S_LOG].val;
 	if (lg == NULL || strcmp(lg, "stderr") == 0)
 		c->log_syslog = 0;
@@ -541,6 +531,7 @@ cfg_free(struct config *c)
 	free(c->notify_tube);
 	tpl_free(c->notify_tpl);
 	free(c->bind);
+	free(c->registry_auth);
 	wipe(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 }

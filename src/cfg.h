@@ -60,6 +60,9 @@ struct config {
 
 	char *bind;		/* FastCGI listen address, or NULL */
 	size_t max_body;	/* request bodies above this get 413 */
+	int wait_max;		/* longest ?wait= accepted, seconds */
+	int require_digest;	/* refuse to deploy an unresolved tag */
+	char *registry_auth;	/* config.json with registry credentials */
 	int log_syslog;
 };
 

@@ -1,4 +1,4 @@
-/* deploy.h: PUT /service/<name>: put a new image on a service */
+/* deploy.h: the write actions: deploy an image, roll back */
 /* SPDX-License-Identifier: MIT */
 #ifndef DEPLOY_H
 #define DEPLOY_H
@@ -6,19 +6,27 @@
 struct request;
 
 /*
- * Validates the body: one JSON object {"image": "<reference>"}, no other
- * or repeated keys, no trailing bytes, valid UTF-8, the image by Docker's
- * reference grammar.  Fails the request with 400 and what was wrong.
- * Pure with respect to Docker: never called after a Docker call.
+ * Validates the body of a deploy: one JSON object with "image" (a Docker
+ * reference) and optionally "force" (bool), "wait" (seconds), "expect"
+ * (the image the service must run now); no other or repeated keys, no
+ * trailing bytes, valid UTF-8.  A rollback's body is optional and may
+ * hold "wait" only.  Fails the request with 400 and what was wrong.
+ * Never called after a Docker call.
  */
 int deploy_parse(struct request *req);
 
 /*
- * Reads the service, checks its deployer.allowUpdates label (403), posts
- * the spec with only the image changed, retrying the read-modify-write
- * when Swarm answers "update out of sequence" (409 when the retries are
- * spent), then sends the notification.  Fills req->result.
+ * PUT /service/<name>: resolves the tag to a digest, reads the service,
+ * checks its labels (403) and "expect" (412), and posts the spec with the
+ * image (and platforms, and ForceUpdate when forced) changed, retrying
+ * the read-modify-write when Swarm answers "update out of sequence" (409
+ * when the retries are spent).  With wait, holds the answer until the
+ * rollout settles.  Sends the notification once.  Fills req->result.
  */
 int deploy_run(struct request *req);
+
+/* POST /service/<name>/rollback: Docker's rollback=previous, with the
+ * same label gate, wait and notification; 409 without a previous spec. */
+int rollback_run(struct request *req);
 
 #endif

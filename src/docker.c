@@ -10,6 +10,7 @@
 
 #include "docker.h"
 #include "http.h"
+#include "imageref.h"
 #include "log.h"
 #include "request.h"
 #include "util.h"
@@ -20,6 +21,9 @@
 
 static const char *const path_spec[] = {"Spec", NULL};
 static const char *const path_version[] = {"Version", "Index", NULL};
+static const char *const path_force[] = {
+	"Spec", "TaskTemplate", "ForceUpdate", NULL
+};
 
 /* Parses "1.NN" into NN; -1 when it is not that. */
 static int
@@ -137,7 +141,8 @@ docker_prepare(struct request *req)
 static int
 parse_service(struct request *req, const char *name, struct service *svc)
 {
-	const cJSON *spec, *labels, *allow, *nm, *id, *img, *prev;
+	const cJSON *spec, *labels, *allow, *nm, *id, *img, *prev, *us, *st;
+	const cJSON *mode;
 	struct json_span sp;
 	const char *errstr;
 	cJSON *root;
@@ -176,6 +181,43 @@ parse_service(struct request *req, const char *name, struct service *svc)
 	    "deployer.allowUpdates");
 	svc->allow_updates = cJSON_IsString(allow) &&
 	    strcmp(allow->valuestring, "true") == 0;
+	allow = cJSON_GetObjectItemCaseSensitive(labels,
+	    "deployer.allowedImages");
+	if (cJSON_IsString(allow) &&
+	    (svc->allowed_images = strdup(allow->valuestring)) == NULL) {
+		req_fail(req, 500, "out of memory");
+		goto out;
+	}
+
+	us = cJSON_GetObjectItemCaseSensitive(root, "UpdateStatus");
+	st = cJSON_GetObjectItemCaseSensitive(us, "State");
+	if (cJSON_IsString(st))
+		snprintf(svc->update_state, sizeof(svc->update_state), "%s",
+		    st->valuestring);
+	st = cJSON_GetObjectItemCaseSensitive(us, "Message");
+	if (cJSON_IsString(st) &&
+	    (svc->update_message = strdup(st->valuestring)) == NULL) {
+		req_fail(req, 500, "out of memory");
+		goto out;
+	}
+	mode = cJSON_GetObjectItemCaseSensitive(spec, "Mode");
+	st = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(mode, "Replicated"), "Replicas");
+	if (cJSON_GetObjectItemCaseSensitive(mode, "Replicated") == NULL)
+		svc->replicas = -1;
+	else if (cJSON_IsNumber(st) && st->valuedouble >= 0 &&
+	    st->valuedouble < 1e9)
+		svc->replicas = (int64_t)st->valuedouble;
+	else
+		svc->replicas = 1;	/* Docker's default when omitted */
+	svc->force_update = 0;
+	if (json_find(svc->raw, svc->rawlen, path_force, &sp) == 0 &&
+	    (sp.type != JSON_NUMBER || parse_u64n(svc->raw + sp.off, sp.len,
+	    0, UINT64_MAX, &svc->force_update, &errstr) == -1)) {
+		req_fail(req, 502, "Docker's service reply has a malformed "
+		    "ForceUpdate");
+		goto out;
+	}
 
 	img = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(
@@ -276,20 +318,21 @@ collect_warnings(struct request *req, const struct http_response *r)
 
 int
 docker_service_update(struct request *req, const struct service *svc,
-    const char *spec, size_t n)
+    const char *spec, size_t n, const char *auth_header, int rollback)
 {
 	struct docker *d = req->docker;
 	struct http_response r;
 	char path[200], msg[256];
 	int rc = -1;
 
-	/* registryAuthFrom=spec: no credentials are sent, so Swarm keeps
-	 * using those stored with the service, as the docker CLI does. */
+	/* Without credentials of our own, registryAuthFrom=spec keeps the
+	 * ones stored with the service, as the docker CLI does. */
 	snprintf(path, sizeof(path), "/v%s/services/%s/update?version=%llu"
-	    "&registryAuthFrom=spec", d->version, svc->id,
-	    (unsigned long long)svc->version);
+	    "%s%s", d->version, svc->id, (unsigned long long)svc->version,
+	    auth_header ? "" : "&registryAuthFrom=spec",
+	    rollback ? "&rollback=previous" : "");
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "POST", path, spec, n, NULL, &r) == -1)
+	if (call(req, "POST", path, spec, n, auth_header, &r) == -1)
 		goto out;
 	if (r.status == 200) {
 		collect_warnings(req, &r);
@@ -302,7 +345,11 @@ docker_service_update(struct request *req, const struct service *svc,
 		goto out;
 	}
 	log_warnx("docker: update of %s refused: %s", svc->id, msg);
-	if (r.status == 404)
+	if (rollback && r.status == 400 &&
+	    strstr(msg, "does not have a previous spec") != NULL)
+		req_fail(req, 409, "service %s has no previous spec to roll "
+		    "back to", req->service);
+	else if (r.status == 404)
 		req_fail(req, 404, "service %s disappeared", req->service);
 	else if (r.status == 503)
 		req_fail(req, 503, "Docker is not an active swarm manager: %s",
@@ -314,9 +361,186 @@ out:
 	return rc;
 }
 
+/* Percent-encodes s (JSON for a filters= query) into out. */
+static int
+url_encode(const char *s, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (o + 4 > outlen)
+			return -1;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')
+			out[o++] = (char)c;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+docker_resolve(struct request *req, const char *name,
+    const char *auth_header, char **digest, cJSON **platforms, char *why,
+    size_t whylen)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	const cJSON *desc, *dg, *pl, *p;
+	cJSON *root = NULL, *out = NULL;
+	char path[REF_MAX + 64];
+	int rc = 1;
+
+	*digest = NULL;
+	*platforms = NULL;
+	if (api_minor(d->version) < 30) {
+		snprintf(why, whylen, "Docker API %s cannot resolve digests",
+		    d->version);
+		return 1;
+	}
+	/* name passed the reference grammar: only [a-z0-9._:/@-] and
+	 * uppercase in a host name; safe in a path as it is. */
+	snprintf(path, sizeof(path), "/v%s/distribution/%s/json", d->version,
+	    name);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(req, "GET", path, NULL, 0, auth_header, &r) == -1) {
+		buf_free(&r.body);
+		return -1;
+	}
+	if (r.status != 200) {
+		docker_message(&r, why, whylen);
+		goto out;
+	}
+	root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len);
+	desc = cJSON_GetObjectItemCaseSensitive(root, "Descriptor");
+	dg = cJSON_GetObjectItemCaseSensitive(desc, "digest");
+	if (!cJSON_IsString(dg) || strncmp(dg->valuestring, "sha256:", 7) != 0 ||
+	    strlen(dg->valuestring) != 71) {
+		snprintf(why, whylen, "the registry sent no sha256 digest");
+		goto out;
+	}
+	pl = cJSON_GetObjectItemCaseSensitive(root, "Platforms");
+	if (cJSON_GetArraySize(pl) > 0 && (out = cJSON_CreateArray()) == NULL)
+		goto nomem;
+	cJSON_ArrayForEach(p, pl) {
+		const cJSON *os = cJSON_GetObjectItemCaseSensitive(p, "os");
+		const cJSON *arch = cJSON_GetObjectItemCaseSensitive(p,
+		    "architecture");
+		const char *a;
+		const cJSON *q;
+		cJSON *e;
+		int dup = 0;
+
+		if (!cJSON_IsString(os) || !cJSON_IsString(arch) ||
+		    strcmp(os->valuestring, "unknown") == 0 ||
+		    strcmp(arch->valuestring, "unknown") == 0)
+			continue;
+		/* As the docker CLI: an "arm" variant cannot be matched by
+		 * architecture alone, so it is left blank. */
+		a = strcmp(arch->valuestring, "arm") == 0 ? "" :
+		    arch->valuestring;
+		cJSON_ArrayForEach(q, out) {
+			const cJSON *qa = cJSON_GetObjectItemCaseSensitive(q,
+			    "Architecture");
+			const cJSON *qo = cJSON_GetObjectItemCaseSensitive(q,
+			    "OS");
+
+			if (strcmp(qa->valuestring, a) == 0 &&
+			    strcmp(qo->valuestring, os->valuestring) == 0)
+				dup = 1;
+		}
+		if (dup)
+			continue;
+		if ((e = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(e, "Architecture", a) == NULL ||
+		    cJSON_AddStringToObject(e, "OS", os->valuestring) == NULL) {
+			cJSON_Delete(e);
+			goto nomem;
+		}
+		cJSON_AddItemToArray(out, e);
+	}
+	if ((*digest = strdup(dg->valuestring)) == NULL)
+		goto nomem;
+	if (cJSON_GetArraySize(out) > 0) {
+		*platforms = out;
+		out = NULL;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	rc = req_fail(req, 500, "out of memory");
+out:
+	cJSON_Delete(out);
+	cJSON_Delete(root);
+	buf_free(&r.body);
+	return rc;
+}
+
+int
+docker_tasks(struct request *req, const char *service_id,
+    struct task_count *tc)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	char filters[256], enc[768], path[1024];
+	const cJSON *t;
+	cJSON *root;
+
+	memset(tc, 0, sizeof(*tc));
+	snprintf(filters, sizeof(filters), "{\"service\":{\"%s\":true},"
+	    "\"_up-to-date\":{\"true\":true}}", service_id);
+	if (url_encode(filters, enc, sizeof(enc)) == -1)
+		return req_fail(req, 500, "task filter too long");
+	snprintf(path, sizeof(path), "/v%s/tasks?filters=%s", d->version, enc);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1) {
+		buf_free(&r.body);
+		return -1;
+	}
+	if (r.status != 200 || (root = cJSON_ParseWithLength(buf_str(&r.body),
+	    r.body.len)) == NULL || !cJSON_IsArray(root)) {
+		if (r.status == 200)
+			req_fail(req, 502, "Docker's task list is malformed");
+		else
+			req_fail(req, 502, "Docker failed to list tasks "
+			    "(HTTP %ld)", r.status);
+		buf_free(&r.body);
+		return -1;
+	}
+	cJSON_ArrayForEach(t, root) {
+		const cJSON *ds = cJSON_GetObjectItemCaseSensitive(t,
+		    "DesiredState");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(t, "Status"), "State");
+		const char *s = cJSON_IsString(st) ? st->valuestring : "";
+
+		if (cJSON_IsString(ds) && strcmp(ds->valuestring, "running")
+		    == 0)
+			tc->total++;
+		if (strcmp(s, "running") == 0 && cJSON_IsString(ds) &&
+		    strcmp(ds->valuestring, "running") == 0)
+			tc->running++;
+		else if (strcmp(s, "failed") == 0 ||
+		    strcmp(s, "rejected") == 0 || strcmp(s, "orphaned") == 0)
+			tc->failed++;
+	}
+	cJSON_Delete(root);
+	buf_free(&r.body);
+	return 0;
+}
+
 void
 service_free(struct service *svc)
 {
+	free(svc->allowed_images);
+	free(svc->update_message);
 	free(svc->raw);
 	free(svc->image);
 	free(svc->prev_image);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "jsonedit.h"
 
 struct request;
@@ -28,6 +30,18 @@ struct service {
 	char *image;		/* owned: Spec...ContainerSpec.Image */
 	char *prev_image;	/* owned: PreviousSpec's, or NULL */
 	int allow_updates;	/* label deployer.allowUpdates=true */
+	char *allowed_images;	/* owned: label deployer.allowedImages */
+	char update_state[24];	/* UpdateStatus.State, "" when absent */
+	char *update_message;	/* owned: UpdateStatus.Message, or NULL */
+	int64_t replicas;	/* desired tasks; -1 for global mode */
+	uint64_t force_update;	/* TaskTemplate.ForceUpdate */
+};
+
+/* Tasks of a service, counted as `docker service ps` would show them. */
+struct task_count {
+	unsigned running;	/* up to date and running */
+	unsigned failed;	/* up to date and failed, rejected or gone */
+	unsigned total;		/* up to date, desired running */
 };
 
 /* Connects (or reuses the connection) and negotiates the API version.
@@ -48,7 +62,24 @@ int docker_service_get(struct request *req, const char *name,
  * request failed.
  */
 int docker_service_update(struct request *req, const struct service *svc,
-    const char *spec, size_t n);
+    const char *spec, size_t n, const char *auth_header, int rollback);
+
+/*
+ * Asks the daemon to resolve name (a familiar reference with a tag) to a
+ * digest through its registry (GET /distribution/<name>/json, with
+ * auth_header when not NULL).  Returns 0 with *digest (owned) and
+ * *platforms (owned cJSON array of {"Architecture","OS"}, NULL when none
+ * is known); 1 when the registry could not be asked or refused (the
+ * reason in why); -1 when the request failed (Docker unreachable).
+ */
+int docker_resolve(struct request *req, const char *name,
+    const char *auth_header, char **digest, cJSON **platforms, char *why,
+    size_t whylen);
+
+/* Counts the service's up-to-date tasks (the `_up-to-date` filter the
+ * docker CLI uses while it watches a rollout). */
+int docker_tasks(struct request *req, const char *service_id,
+    struct task_count *tc);
 
 void service_free(struct service *svc);
 

@@ -20,6 +20,7 @@
 #include "request.h"
 #include "respond.h"
 #include "route.h"
+#include "status.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -60,12 +61,28 @@ sanitize_fds(void)
 	}
 }
 
+static const char *
+action_name(enum action a)
+{
+	switch (a) {
+	case ACT_DEPLOY:
+		return "deploy";
+	case ACT_ROLLBACK:
+		return "rollback";
+	case ACT_STATUS:
+		return "status";
+	case ACT_NONE:
+	default:
+		return "-";
+	}
+}
+
 static void
 log_request(const struct request *req)
 {
 	log_info("%s %s %s service=%s image=%s token=%s status=%d %llums",
 	    req->remote_addr, req->method[0] ? req->method : "-",
-	    req->action == ACT_DEPLOY ? "deploy" : "-",
+	    action_name(req->action),
 	    req->service[0] ? req->service : "-",
 	    req->image[0] ? req->image : "-",
 	    req->token_name ? req->token_name : "-", req->status,
@@ -82,9 +99,19 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 	    route(&req) == 0 && auth_check(&req) == 0) {
 		switch (req.action) {
 		case ACT_DEPLOY:
-			if (req_read_body(&req) == 0 &&
+			if (req_parse_query(&req) == 0 &&
+			    req_read_body(&req) == 0 &&
 			    deploy_parse(&req) == 0)
 				deploy_run(&req);
+			break;
+		case ACT_ROLLBACK:
+			if (req_parse_query(&req) == 0 &&
+			    req_read_body(&req) == 0 &&
+			    deploy_parse(&req) == 0)
+				rollback_run(&req);
+			break;
+		case ACT_STATUS:
+			status_run(&req);
 			break;
 		case ACT_NONE:
 		default:

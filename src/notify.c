@@ -49,11 +49,12 @@ notify_values(const struct request *req, const char **v, char *time_buf,
 	v[NF_SERVICE_ID] = req->service_id;
 	v[NF_IMAGE] = req->new_image;
 	v[NF_PREVIOUS_IMAGE] = req->prev_image;
-	v[NF_ACTION] = "deploy";
-	v[NF_STATE] = "accepted";
-	/* Docker's first warning is the message worth passing on. */
+	v[NF_ACTION] = req->action == ACT_ROLLBACK ? "rollback" : "deploy";
+	v[NF_STATE] = req->state ? req->state : "accepted";
+	/* Swarm's own word on the rollout, else Docker's first warning. */
 	w = req->warnings ? cJSON_GetArrayItem(req->warnings, 0) : NULL;
-	v[NF_MESSAGE] = cJSON_IsString(w) ? w->valuestring : "";
+	v[NF_MESSAGE] = req->state_message ? req->state_message :
+	    cJSON_IsString(w) ? w->valuestring : "";
 	v[NF_REQUEST_ID] = req->id;
 	v[NF_REMOTE_ADDR] = req->remote_addr;
 	v[NF_TOKEN_NAME] = req->token_name;

@@ -55,6 +55,7 @@ req_init(struct request *req, struct io *io, struct docker *d,
 	char err[512];
 
 	memset(req, 0, sizeof(*req));
+	req->wait_s = WAIT_NONE;
 	req->io = io;
 	req->docker = d;
 	req->cfg = base;
@@ -111,6 +112,70 @@ req_warn(struct request *req, const char *msg)
 	    (req->warnings = cJSON_CreateArray()) == NULL)
 		return;
 	cJSON_AddItemToArray(req->warnings, cJSON_CreateString(msg));
+}
+
+/* One key=value pair of the query (n bytes at p). */
+static int
+query_pair(struct request *req, const char *p, size_t n, int *seen)
+{
+	const char *eq = memchr(p, '=', n), *errstr;
+	size_t klen = eq ? (size_t)(eq - p) : n, vlen;
+	const char *v = eq ? eq + 1 : p + n;
+	uint64_t w;
+
+	vlen = (size_t)(p + n - v);
+	if (klen == 4 && memcmp(p, "wait", 4) == 0) {
+		if (seen[0]++)
+			return req_fail(req, 400, "\"wait\" given twice");
+		if (parse_u64n(v, vlen, 0, (uint64_t)req->cfg->wait_max, &w,
+		    &errstr) == -1)
+			return req_fail(req, 400, "wait: %s (0 to %d seconds)",
+			    errstr, req->cfg->wait_max);
+		req->wait_s = (int)w;
+		return 0;
+	}
+	if (klen == 7 && memcmp(p, "dry_run", 7) == 0) {
+		if (seen[1]++)
+			return req_fail(req, 400, "\"dry_run\" given twice");
+		if ((vlen == 1 && *v == '1') || (vlen == 4 &&
+		    memcmp(v, "true", 4) == 0) || !eq)
+			req->dry_run = 1;
+		else if ((vlen == 1 && *v == '0') || (vlen == 5 &&
+		    memcmp(v, "false", 5) == 0))
+			req->dry_run = 0;
+		else
+			return req_fail(req, 400, "dry_run must be 1 or 0");
+		return 0;
+	}
+	return req_fail(req, 400, "unknown query parameter (expected wait, "
+	    "dry_run)");
+}
+
+int
+req_parse_query(struct request *req)
+{
+	const char *q = io_param(req->io, "QUERY_STRING"), *p, *amp;
+	int seen[2] = {0, 0};
+
+	if (q == NULL || *q == '\0')
+		return 0;
+	if (strlen(q) > PATH_MAX_LEN)
+		return req_fail(req, 400, "query string too long");
+	for (p = q; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '=' || *p == '&'))
+			return req_fail(req, 400, "invalid byte in query "
+			    "string");
+	for (p = q; *p != '\0'; p = *amp ? amp + 1 : amp) {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		if (amp == p)
+			continue;
+		if (query_pair(req, p, (size_t)(amp - p), seen) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static void
@@ -185,6 +250,8 @@ req_free(struct request *req)
 	buf_free(&req->body);
 	free(req->prev_image);
 	free(req->new_image);
+	free(req->digest);
+	free(req->state_message);
 	cJSON_Delete(req->warnings);
 	cJSON_Delete(req->result);
 	if (req->has_own_cfg)

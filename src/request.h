@@ -24,7 +24,12 @@ struct docker;
 enum action {
 	ACT_NONE = 0,
 	ACT_DEPLOY,		/* PUT /service/<name> */
+	ACT_ROLLBACK,		/* POST /service/<name>/rollback */
+	ACT_STATUS,		/* GET /service/<name> */
 };
+
+/* No wait was asked for: answer when Docker accepted the update. */
+#define WAIT_NONE (-1)
 
 enum notify_state {
 	NOTIFY_DISABLED = 0,	/* no NOTIFY_FLAGS */
@@ -51,12 +56,19 @@ struct request {
 	struct buf body;
 	char image[REF_MAX + 1]; /* the image as requested */
 	struct imageref ref;
+	int force;		/* bump ForceUpdate */
+	int wait_s;		/* seconds to wait for the rollout, or WAIT_NONE */
+	int dry_run;		/* everything but the update */
+	char expect[REF_MAX + 1]; /* compare-and-swap: "" when not asked */
 
 	/* What happened: the handler's result object for the response. */
 	cJSON *result;		/* owned */
 	char service_id[72];
 	char *prev_image;	/* owned */
-	char *new_image;	/* owned */
+	char *new_image;	/* owned: the image now in the spec */
+	char *digest;		/* owned: what the tag resolved to, or NULL */
+	const char *state;	/* accepted, completed, unchanged, ... */
+	char *state_message;	/* owned: Docker's UpdateStatus message */
 	cJSON *warnings;	/* owned array of strings */
 	enum notify_state notify;
 	char notify_error[160];
@@ -82,6 +94,10 @@ int req_fail(struct request *req, int status, const char *fmt, ...)
 
 /* Adds a warning for the response (copied). */
 void req_warn(struct request *req, const char *msg);
+
+/* Parses QUERY_STRING: wait=<seconds>, dry_run=1|true|0|false.  Any
+ * other key, a repeated key or a malformed value is 400. */
+int req_parse_query(struct request *req);
 
 /* Reads the body per CONTENT_LENGTH (or to end of input when absent),
  * bounded by cfg->max_body: 400, 411, 413 on failure. */

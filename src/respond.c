@@ -38,11 +38,15 @@ status_reason(int status)
 	}
 }
 
+/* An error: what went wrong, plus whatever the handler learned (a
+ * failed rollout still names the service, images and Swarm's state). */
 static cJSON *
-error_body(const struct request *req)
+error_body(struct request *req)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = req->result ? req->result : cJSON_CreateObject();
 
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "error");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
 	cJSON_AddStringToObject(o, "error", req->error);
 	cJSON_AddNumberToObject(o, "status", req->status);
 	return o;

@@ -22,7 +22,9 @@ static const struct route {
 	} m[ROUTE_METHODS];
 	const char *allow;
 } routes[] = {
-	{{"service", SEG_NAME, NULL}, {{"PUT", ACT_DEPLOY}}, "PUT"},
+	{{"service", SEG_NAME, NULL},
+	    {{"GET", ACT_STATUS}, {"PUT", ACT_DEPLOY}}, "GET, PUT"},
+	{{"service", SEG_NAME, "rollback"}, {{"POST", ACT_ROLLBACK}}, "POST"},
 };
 
 int

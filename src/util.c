@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,8 +13,10 @@
 #endif
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "buf.h"
 #include "util.h"
 
 int
@@ -158,4 +161,53 @@ utf8_valid(const char *s, size_t n)
 		i += len;
 	}
 	return 1;
+}
+
+int
+base64_encode(const void *p, size_t n, int url, struct buf *out)
+{
+	unsigned char *tmp;
+	size_t i, len;
+	int rc;
+
+	if (n > (size_t)INT32_MAX / 2)
+		return -1;
+	if ((tmp = malloc(n / 3 * 4 + 8)) == NULL)
+		return -1;
+	len = (size_t)EVP_EncodeBlock(tmp, p, (int)n);
+	if (url)
+		for (i = 0; i < len; i++) {
+			if (tmp[i] == '+')
+				tmp[i] = '-';
+			else if (tmp[i] == '/')
+				tmp[i] = '_';
+		}
+	rc = buf_add(out, tmp, len);
+	wipe(tmp, len);
+	free(tmp);
+	return rc;
+}
+
+int
+base64_decode(const char *in, size_t n, struct buf *out)
+{
+	EVP_ENCODE_CTX *ctx;
+	unsigned char *p;
+	int len = 0, fin = 0, rc = -1;
+
+	if (n > (size_t)INT32_MAX / 2 || (p = malloc(n / 4 * 3 + 4)) == NULL)
+		return -1;
+	if ((ctx = EVP_ENCODE_CTX_new()) == NULL) {
+		free(p);
+		return -1;
+	}
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, p, &len, (const unsigned char *)in,
+	    (int)n) >= 0 && EVP_DecodeFinal(ctx, p + len, &fin) == 1 &&
+	    buf_add(out, p, (size_t)(len + fin)) == 0)
+		rc = 0;
+	EVP_ENCODE_CTX_free(ctx);
+	wipe(p, n / 4 * 3 + 4);
+	free(p);
+	return rc;
 }

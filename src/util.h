@@ -32,4 +32,12 @@ void wipe(void *p, size_t n);
  * surrogates, nothing above U+10FFFF). */
 int utf8_valid(const char *s, size_t n);
 
+struct buf;
+
+/* Standard base64 into out (no newlines); base64url when url is set
+ * ("-" and "_", with padding, as Go's URLEncoding). */
+int base64_encode(const void *p, size_t n, int url, struct buf *out);
+/* Standard base64 (padding required) into out; -1 when malformed. */
+int base64_decode(const char *in, size_t n, struct buf *out);
+
 #endif

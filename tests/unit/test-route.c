@@ -65,9 +65,18 @@ test_routes(void)
 	    "without PATH_INFO, the route is found at the end of "
 	    "SCRIPT_NAME");
 	is_str(r.service, "blog", "and names the service");
-	is_int(try("GET", "/service/blog", NULL, &r), 405,
-	    "GET on the deploy path is 405");
-	is_str(r.allow, "PUT", "with Allow");
+	is_int(try("GET", "/service/blog", NULL, &r), 0,
+	    "GET /service/blog routes");
+	ok(r.action == ACT_STATUS, "to the status action");
+	is_int(try("POST", "/service/blog/rollback", NULL, &r), 0,
+	    "POST /service/blog/rollback routes");
+	ok(r.action == ACT_ROLLBACK, "to the rollback action");
+	is_int(try("PUT", "/service/blog/rollback", NULL, &r), 405,
+	    "PUT on the rollback path is 405");
+	is_str(r.allow, "POST", "with Allow: POST");
+	is_int(try("DELETE", "/service/blog", NULL, &r), 405,
+	    "DELETE on the service path is 405");
+	is_str(r.allow, "GET, PUT", "with Allow");
 	is_int(try("put", "/service/blog", NULL, &r), 405,
 	    "methods are case-sensitive");
 	is_int(try("PUT", "/service/", NULL, &r), 404, "no name");
