@@ -1,4 +1,4 @@
-/* auth.h: who is asking, decided before anything else is read */
+/* auth.h: who is asking, what they may do, and whether they signed it */
 /* SPDX-License-Identifier: MIT */
 #ifndef AUTH_H
 #define AUTH_H
@@ -6,12 +6,25 @@
 struct request;
 
 /*
- * Checks the Authorization header: the raw token (as the Go program's
- * users send it) or "Bearer <token>".  The presented token is hashed and
- * compared with CRYPTO_memcmp, so timing reveals neither the token nor its
- * length.  Fails the request with 401 (missing or wrong; a challenge is
- * sent) or 500 (no token configured: the program never runs open).
+ * Who: the Authorization header holds the raw token (as the Go program's
+ * users send it) or "Bearer <token>".  Its SHA-256 is compared with every
+ * configured token's in constant time (CRYPTO_memcmp, all of them, always),
+ * so timing tells nothing about tokens or their number.  Fails with 401
+ * (missing or unknown; a challenge is sent) or 500 (no token configured:
+ * the program never runs open).  Runs before the body is read.
  */
 int auth_check(struct request *req);
+
+/* What: the token's actions and service patterns allow the routed action
+ * on the routed service, else 403. */
+int auth_scope(struct request *req);
+
+/*
+ * Proof: for a token with a signing key, the request carries a valid
+ * HMAC-SHA256 signature made within the window and never seen before
+ * (across processes: a locked file under state_dir), else 401.  Runs
+ * after the body is read and before it is parsed.
+ */
+int auth_signature(struct request *req);
 
 #endif

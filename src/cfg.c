@@ -23,6 +23,9 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
 
 /* A configuration file is small; anything larger is a mistake. */
 #define CFG_FILE_MAX (256 * 1024)
@@ -51,7 +54,9 @@ enum setting {
 	S_TOKEN, S_TOKEN_FILE, S_DOCKER_HOST, S_DOCKER_TLS, S_DOCKER_TLS_VERIFY,
 	S_DOCKER_CERT_PATH, S_DOCKER_TIMEOUT, S_NOTIFY_FLAGS, S_NOTIFY_TIMEOUT,
 	S_BIND, S_MAX_BODY, S_LOG, S_UPDATE_RETRIES, S_WAIT_MAX,
-	S_REQUIRE_DIGEST, S_REGISTRY_AUTH, S_COUNT
+	S_REQUIRE_DIGEST, S_REGISTRY_AUTH, S_SPOOL_DIR, S_SPOOL_MAX,
+	S_SPOOL_MAX_AGE, S_STATE_DIR, S_SIG_WINDOW, S_AUDIT_FILE,
+	S_RECORD_LABELS, S_REQUIRE_ALLOWED, S_COUNT
 };
 
 static const struct {
@@ -74,6 +79,15 @@ static const struct {
 	[S_WAIT_MAX] = {"wait_max", "DEPLOYER_WAIT_MAX"},
 	[S_REQUIRE_DIGEST] = {"require_digest", "DEPLOYER_REQUIRE_DIGEST"},
 	[S_REGISTRY_AUTH] = {"registry_auth", "DEPLOYER_REGISTRY_AUTH"},
+	[S_SPOOL_DIR] = {"spool_dir", "DEPLOYER_SPOOL_DIR"},
+	[S_SPOOL_MAX] = {"spool_max", "DEPLOYER_SPOOL_MAX"},
+	[S_SPOOL_MAX_AGE] = {"spool_max_age", "DEPLOYER_SPOOL_MAX_AGE"},
+	[S_STATE_DIR] = {"state_dir", "DEPLOYER_STATE_DIR"},
+	[S_SIG_WINDOW] = {"signature_window", "DEPLOYER_SIGNATURE_WINDOW"},
+	[S_AUDIT_FILE] = {"audit_file", "DEPLOYER_AUDIT_FILE"},
+	[S_RECORD_LABELS] = {"record_labels", "DEPLOYER_RECORD_LABELS"},
+	[S_REQUIRE_ALLOWED] = {"require_allowed_images",
+	    "DEPLOYER_REQUIRE_ALLOWED_IMAGES"},
 };
 
 /* A raw value and where it came from, for messages. */
@@ -82,8 +96,13 @@ struct raw {
 	char where[320];	/* "file:line" or "environment variable X" */
 };
 
+/* Named tokens ("token.NAME = sha256:... options") are only in files. */
+#define CFG_TOKENS_MAX 64
+
 struct loader {
 	struct raw v[S_COUNT];
+	struct raw named[CFG_TOKENS_MAX];
+	size_t nnamed;
 	char *err;
 	size_t errlen;
 };
@@ -185,6 +204,47 @@ slurp(const char *path, struct buf *out, size_t max, const char **errstr)
 }
 
 static int
+token_name_valid(const char *n)
+{
+	size_t i, len = strlen(n);
+
+	if (len == 0 || len > CFG_TOKEN_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' &&
+		    n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
+		    n[i] == '-' || n[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Keeps "NAME value" of a token.NAME line for build_tokens(). */
+static int
+add_named(struct loader *l, const char *name, const char *val,
+    const char *where)
+{
+	char line[CFG_LINE_MAX + CFG_TOKEN_NAME_MAX + 2];
+	size_t i;
+
+	if (!token_name_valid(name))
+		return fail(l, "%s: invalid token name (1-%d of A-Za-z0-9_-)",
+		    where, CFG_TOKEN_NAME_MAX);
+	for (i = 0; i < l->nnamed; i++) {
+		size_t n = strcspn(l->named[i].val, " ");
+
+		if (n == strlen(name) && memcmp(l->named[i].val, name, n) == 0)
+			return fail(l, "%s: token '%s' is defined twice", where,
+			    name);
+	}
+	if (l->nnamed == CFG_TOKENS_MAX)
+		return fail(l, "%s: more than %d tokens", where,
+		    CFG_TOKENS_MAX);
+	snprintf(line, sizeof(line), "%s %s", name, val);
+	raw_set(&l->named[l->nnamed++], line, strlen(line), where);
+	return 0;
+}
+
+static int
 read_file(struct loader *l, const char *path, int must_exist)
 {
 	struct buf text;
@@ -226,6 +286,14 @@ read_file(struct loader *l, const char *path, int must_exist)
 		}
 		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
 		key = trim(key, eq);
+		if (strncmp(key, "token.", 6) == 0) {
+			snprintf(where, sizeof(where), "%s:%u", path, lineno);
+			if (add_named(l, key + 6, val, where) == -1) {
+				buf_free(&text);
+				return -1;
+			}
+			continue;
+		}
 		for (i = 0; i < S_COUNT; i++)
 			if (strcmp(key, settings[i].key) == 0)
 				break;
@@ -281,10 +349,40 @@ read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
 	}
 }
 
-static int
-set_token(struct config *c, struct loader *l, const char *tok, size_t n,
+/* Appends a token to c->tokens; the caller fills it. */
+static struct cfg_token *
+new_token(struct config *c, struct loader *l, const char *name,
     const char *where)
 {
+	struct cfg_token *t;
+	size_t i;
+
+	for (i = 0; i < c->ntokens; i++)
+		if (strcmp(c->tokens[i].name, name) == 0) {
+			fail(l, "%s: token '%s' is defined twice", where, name);
+			return NULL;
+		}
+	t = realloc(c->tokens, (c->ntokens + 1) * sizeof(*t));
+	if (t == NULL) {
+		fail(l, "out of memory");
+		return NULL;
+	}
+	c->tokens = t;
+	t = &c->tokens[c->ntokens++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->actions = CFG_ACT_ALL;
+	return t;
+}
+
+/* The Go program's single TOKEN: a token named "default" that may do
+ * everything. */
+static int
+set_legacy_token(struct config *c, struct loader *l, const char *tok,
+    size_t n, const char *where)
+{
+	struct cfg_token *t;
+
 	if (n == 0)
 		return fail(l, "%s: the token is empty", where);
 	if (n > CFG_TOKEN_MAX)
@@ -292,8 +390,9 @@ set_token(struct config *c, struct loader *l, const char *tok, size_t n,
 		    CFG_TOKEN_MAX);
 	if (memchr(tok, '\0', n) != NULL)
 		return fail(l, "%s: the token contains a NUL byte", where);
-	SHA256((const unsigned char *)tok, n, c->token_sha256);
-	c->have_token = 1;
+	if ((t = new_token(c, l, "default", where)) == NULL)
+		return -1;
+	SHA256((const unsigned char *)tok, n, t->sha256);
 	return 0;
 }
 
@@ -307,7 +406,8 @@ load_token(struct config *c, struct loader *l)
 	int rc;
 
 	if (t->val != NULL)
-		return set_token(c, l, t->val, strlen(t->val), t->where);
+		return set_legacy_token(c, l, t->val, strlen(t->val),
+		    t->where);
 	if (f->val == NULL)
 		return 0;
 	if (slurp(f->val, &text, CFG_TOKEN_MAX + 2, &errstr) == -1)
@@ -319,10 +419,149 @@ load_token(struct config *c, struct loader *l)
 		n--;
 	if (n > 0 && text.data[n - 1] == '\r')
 		n--;
-	rc = set_token(c, l, buf_str(&text), n, f->val);
+	rc = set_legacy_token(c, l, buf_str(&text), n, f->val);
 	wipe(text.data, text.len);
 	buf_free(&text);
 	return rc;
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+static int
+parse_actions(const char *v, unsigned *out)
+{
+	char word[16];
+	size_t n;
+
+	*out = 0;
+	while (*v != '\0') {
+		n = strcspn(v, ",");
+		if (n == 0 || n >= sizeof(word))
+			return -1;
+		memcpy(word, v, n);
+		word[n] = '\0';
+		if (strcmp(word, "deploy") == 0)
+			*out |= CFG_ACT_DEPLOY;
+		else if (strcmp(word, "rollback") == 0)
+			*out |= CFG_ACT_ROLLBACK;
+		else if (strcmp(word, "status") == 0)
+			*out |= CFG_ACT_STATUS;
+		else
+			return -1;
+		v += n;
+		if (*v == ',')
+			v++;
+	}
+	return *out ? 0 : -1;
+}
+
+static int
+load_hmac_key(struct cfg_token *t, struct loader *l, const char *path,
+    const char *where)
+{
+	struct buf text;
+	const char *errstr;
+	size_t n;
+
+	if (slurp(path, &text, 4096, &errstr) == -1)
+		return fail(l, "%s: hmac_key_file %s: %s", where, path, errstr);
+	n = text.len;
+	while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == '\r'))
+		n--;
+	if (n < 16) {
+		wipe(text.data, text.len);
+		buf_free(&text);
+		return fail(l, "%s: hmac_key_file %s: a key needs at least 16 "
+		    "bytes", where, path);
+	}
+	t->hmac_key = (unsigned char *)buf_take(&text, NULL);
+	t->hmac_key_len = n;
+	return t->hmac_key ? 0 : fail(l, "out of memory");
+}
+
+/*
+ * "NAME sha256:<64 hex> [services=a,b-*] [actions=deploy,status]
+ *  [hmac_key_file=/path] [signature=deployer|github]"
+ */
+static int
+parse_named(struct config *c, struct loader *l, struct raw *r)
+{
+	char *p = r->val, *word, *eq, *save = NULL;
+	struct cfg_token *t;
+	size_t i;
+	int hi, lo;
+
+	word = strtok_r(p, " \t", &save);
+	if (word == NULL || (t = new_token(c, l, word, r->where)) == NULL)
+		return -1;
+	word = strtok_r(NULL, " \t", &save);
+	if (word == NULL || strncmp(word, "sha256:", 7) != 0 ||
+	    strlen(word) != 7 + 64)
+		return fail(l, "%s: token.%s must start with sha256:<64 hex "
+		    "digits> (see deployer --hash-token)", r->where, t->name);
+	for (i = 0; i < 32; i++) {
+		if ((hi = hexval(word[7 + 2 * i])) < 0 ||
+		    (lo = hexval(word[8 + 2 * i])) < 0)
+			return fail(l, "%s: token.%s: the hash must be 64 "
+			    "lowercase hex digits", r->where, t->name);
+		t->sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	while ((word = strtok_r(NULL, " \t", &save)) != NULL) {
+		if ((eq = strchr(word, '=')) == NULL || eq[1] == '\0')
+			return fail(l, "%s: token.%s: expected option=value, "
+			    "got '%.40s'", r->where, t->name, word);
+		*eq++ = '\0';
+		if (strcmp(word, "services") == 0) {
+			free(t->services);
+			if ((t->services = strdup(eq)) == NULL)
+				return fail(l, "out of memory");
+		} else if (strcmp(word, "actions") == 0) {
+			if (parse_actions(eq, &t->actions) == -1)
+				return fail(l, "%s: token.%s: actions are "
+				    "deploy, rollback, status", r->where,
+				    t->name);
+		} else if (strcmp(word, "hmac_key_file") == 0) {
+			if (load_hmac_key(t, l, eq, r->where) == -1)
+				return -1;
+			if (t->signature == CFG_SIG_NONE)
+				t->signature = CFG_SIG_DEPLOYER;
+		} else if (strcmp(word, "signature") == 0) {
+			if (strcmp(eq, "deployer") == 0)
+				t->signature = CFG_SIG_DEPLOYER;
+			else if (strcmp(eq, "github") == 0)
+				t->signature = CFG_SIG_GITHUB;
+			else
+				return fail(l, "%s: token.%s: signature is "
+				    "deployer or github", r->where, t->name);
+		} else
+			return fail(l, "%s: token.%s: unknown option '%.40s'",
+			    r->where, t->name, word);
+	}
+	if (t->signature != CFG_SIG_NONE && t->hmac_key == NULL)
+		return fail(l, "%s: token.%s: a signature needs hmac_key_file",
+		    r->where, t->name);
+	return 0;
+}
+
+static int
+load_tokens(struct config *c, struct loader *l)
+{
+	size_t i;
+
+	if (load_token(c, l) == -1)
+		return -1;
+	for (i = 0; i < l->nnamed; i++)
+		if (parse_named(c, l, &l->named[i]) == -1)
+			return -1;
+	return 0;
 }
 
 static int
@@ -431,10 +670,8 @@ build(struct config *c, struct loader *l)
 	uint64_t n;
 	const char *lg;
 
-	if (load_token(c, l) == -1 || load_notify(c, l) == -1)
+	if (load_tokens(c, l) == -1 || load_notify(c, l) == -1)
 		return -1;
-	if ((c->token_name = strdup("default")) == NULL)
-		return fail(l, "out of memory");
 	if (dup_setting(l, S_DOCKER_HOST, &c->docker_host,
 	    "unix:///var/run/docker.sock") == -1 ||
 	    dup_setting(l, S_DOCKER_CERT_PATH, &c->docker_cert_path,
@@ -481,6 +718,44 @@ build(struct config *c, struct loader *l)
 	if (dup_setting(l, S_REGISTRY_AUTH, &c->registry_auth, NULL) == -1)
 		return -1;
 
+	/* "off" turns the spool off; the default directory is used only
+	 * when it exists (make install creates it). */
+	if (l->v[S_SPOOL_DIR].val != NULL) {
+		if (strcmp(l->v[S_SPOOL_DIR].val, "off") != 0 &&
+		    dup_setting(l, S_SPOOL_DIR, &c->spool_dir, NULL) == -1)
+			return -1;
+		if (c->spool_dir != NULL && c->spool_dir[0] != '/')
+			return fail(l, "%s: spool_dir must be an absolute path",
+			    l->v[S_SPOOL_DIR].where);
+	} else if (access(LOCALSTATEDIR "/spool/deployer", W_OK) == 0 &&
+	    (c->spool_dir = strdup(LOCALSTATEDIR "/spool/deployer")) == NULL)
+		return fail(l, "out of memory");
+	n = 1000;
+	if (parse_num(l, S_SPOOL_MAX, 1, 1000000, &n) == -1)
+		return -1;
+	c->spool_max = (unsigned)n;
+	n = 7 * 86400;
+	if (parse_num(l, S_SPOOL_MAX_AGE, 60, 365 * 86400, &n) == -1)
+		return -1;
+	c->spool_max_age = (unsigned)n;
+
+	if (dup_setting(l, S_STATE_DIR, &c->state_dir,
+	    LOCALSTATEDIR "/lib/deployer") == -1 ||
+	    dup_setting(l, S_AUDIT_FILE, &c->audit_file, NULL) == -1)
+		return -1;
+	n = 300;
+	if (parse_num(l, S_SIG_WINDOW, 10, 86400, &n) == -1)
+		return -1;
+	c->sig_window = (int)n;
+	n = 0;
+	if (parse_num(l, S_RECORD_LABELS, 0, 1, &n) == -1)
+		return -1;
+	c->record_labels = (int)n;
+	n = 0;
+	if (parse_num(l, S_REQUIRE_ALLOWED, 0, 1, &n) == -1)
+		return -1;
+	c->require_allowed_images = (int)n;
+
 	lg = l->v[S_LOG].val;
 	if (lg == NULL || strcmp(lg, "stderr") == 0)
 		c->log_syslog = 0;
@@ -504,8 +779,11 @@ cfg_load(struct config *c, const char *path, int must_exist,
 	memset(&l, 0, sizeof(l));
 	l.err = err;
 	l.errlen = errlen;
-	if (path != NULL)
+	if (path != NULL) {
 		rc = read_file(&l, path, must_exist);
+		if (rc == 0 && (c->file = strdup(path)) == NULL)
+			rc = fail(&l, "out of memory");
+	}
 	if (rc == 0 && lookup != NULL)
 		read_env(&l, lookup, ctx);
 	if (rc == 0)
@@ -516,6 +794,8 @@ cfg_load(struct config *c, const char *path, int must_exist,
 			free(l.v[i].val);
 		}
 	}
+	for (i = 0; i < l.nnamed; i++)
+		free(l.named[i].val);
 	if (rc == -1)
 		cfg_free(c);
 	return rc;
@@ -524,7 +804,19 @@ cfg_load(struct config *c, const char *path, int must_exist,
 void
 cfg_free(struct config *c)
 {
-	free(c->token_name);
+	size_t i;
+
+	for (i = 0; i < c->ntokens; i++) {
+		free(c->tokens[i].services);
+		if (c->tokens[i].hmac_key != NULL) {
+			wipe(c->tokens[i].hmac_key, c->tokens[i].hmac_key_len);
+			free(c->tokens[i].hmac_key);
+		}
+	}
+	free(c->tokens);
+	free(c->file);
+	free(c->state_dir);
+	free(c->audit_file);
 	free(c->docker_host);
 	free(c->docker_cert_path);
 	free(c->notify_addr);
@@ -532,6 +824,7 @@ cfg_free(struct config *c)
 	tpl_free(c->notify_tpl);
 	free(c->bind);
 	free(c->registry_auth);
+	free(c->spool_dir);
 	wipe(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 }

@@ -38,11 +38,42 @@ enum notify_field {
 };
 extern const char *const notify_fields[NF_COUNT + 1];
 
+#define CFG_TOKEN_NAME_MAX 32
+
+/* What a token may do; a token with no restriction may do everything. */
+enum {
+	CFG_ACT_DEPLOY = 1 << 0,
+	CFG_ACT_ROLLBACK = 1 << 1,
+	CFG_ACT_STATUS = 1 << 2,
+	CFG_ACT_ALL = (1 << 3) - 1,
+};
+
+enum cfg_signature {
+	CFG_SIG_NONE = 0,
+	CFG_SIG_DEPLOYER,	/* X-Deployer-Signature: t=..,v1=<hmac> */
+	CFG_SIG_GITHUB,		/* X-Hub-Signature-256: sha256=<hmac> */
+};
+
+/* One accepted credential: the SHA-256 of the secret, never the secret. */
+struct cfg_token {
+	char name[CFG_TOKEN_NAME_MAX + 1];
+	unsigned char sha256[32];
+	char *services;		/* comma-separated fnmatch patterns; NULL: all */
+	unsigned actions;	/* CFG_ACT_* */
+	enum cfg_signature signature;
+	unsigned char *hmac_key; /* owned, when signature is required */
+	size_t hmac_key_len;
+};
+
 struct config {
-	/* Tokens: the SHA-256 of each accepted secret, never the secret. */
-	unsigned char token_sha256[32];
-	int have_token;
-	char *token_name;	/* "default" */
+	char *file;		/* the file read, or NULL */
+	struct cfg_token *tokens; /* owned array */
+	size_t ntokens;
+	char *state_dir;	/* replay store for signed requests */
+	int sig_window;		/* seconds a signature's timestamp is valid */
+	char *audit_file;	/* hash-chained JSON lines; NULL: none */
+	int record_labels;	/* write deployer.last.* labels on deploy */
+	int require_allowed_images; /* deployer.allowedImages mandatory */
 
 	char *docker_host;	/* unix:///var/run/docker.sock or tcp://h:p */
 	int docker_tls;		/* DOCKER_TLS / DOCKER_TLS_VERIFY non-empty */
@@ -63,6 +94,9 @@ struct config {
 	int wait_max;		/* longest ?wait= accepted, seconds */
 	int require_digest;	/* refuse to deploy an unresolved tag */
 	char *registry_auth;	/* config.json with registry credentials */
+	char *spool_dir;	/* undelivered notifications; NULL: none */
+	unsigned spool_max;	/* messages the spool holds at most */
+	unsigned spool_max_age;	/* seconds a message may wait */
 	int log_syslog;
 };
 

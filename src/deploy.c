@@ -293,6 +293,13 @@ check_service(struct request *req, const struct service *svc)
 	}
 	if (req->action != ACT_DEPLOY)
 		return 0;
+	if (svc->allowed_images == NULL && req->cfg->require_allowed_images) {
+		log_warnx("service %s has no deployer.allowedImages label, "
+		    "which the configuration requires", req->service);
+		return req_fail(req, 403, "service %s has no "
+		    "deployer.allowedImages label; the server requires one",
+		    req->service);
+	}
 	if (svc->allowed_images != NULL &&
 	    !image_allowed(svc->allowed_images, req->image)) {
 		log_warnx("service %s: %s is not in deployer.allowedImages",
@@ -305,6 +312,45 @@ check_service(struct request *req, const struct service *svc)
 		return req_fail(req, 412, "service %s runs %s, not the "
 		    "expected %s", req->service, svc->image, req->expect);
 	return 0;
+}
+
+/* Sets one string label on the spec in spec (through tmp). */
+static int
+set_label(struct buf *spec, struct buf *tmp, const char *key,
+    const char *value)
+{
+	const char *path[] = {"Labels", key, NULL};
+	struct buf val;
+	int rc;
+
+	buf_init(&val, 4 * REF_MAX);
+	buf_reset(tmp);
+	rc = json_quote(&val, value, strlen(value)) == -1 ||
+	    json_set(tmp, buf_str(spec), spec->len, path, buf_str(&val),
+	    val.len) == -1 ? -1 : 0;
+	buf_free(&val);
+	if (rc == 0) {
+		buf_reset(spec);
+		rc = buf_add(spec, buf_str(tmp), tmp->len);
+	}
+	return rc;
+}
+
+/* Who deployed, when, in which request: visible in docker service
+ * inspect (record_labels = 1). */
+static int
+set_labels(struct request *req, struct buf *spec, struct buf *tmp)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return set_label(spec, tmp, "deployer.last.by", req->token_name) == -1
+	    || set_label(spec, tmp, "deployer.last.at", when) == -1 ||
+	    set_label(spec, tmp, "deployer.last.request", req->id) == -1 ?
+	    -1 : 0;
 }
 
 /* The spec with the image, platforms and ForceUpdate changed, into out. */
@@ -334,6 +380,8 @@ edit_spec(struct request *req, const struct service *svc,
 		if (buf_add(out, buf_str(&tmp), tmp.len) == -1)
 			goto fail;
 	}
+	if (req->cfg->record_labels && set_labels(req, out, &tmp) == -1)
+		goto fail;
 	if (req->force) {
 		/* uint64 arithmetic on the number's own text: a double
 		 * would lose it past 2^53. */
@@ -399,7 +447,7 @@ fill_result(struct request *req, const char *message)
 	} else
 		cJSON_AddItemToObject(r, "warnings", cJSON_CreateArray());
 	add_str(r, "notification", notify_state_name(req->notify));
-	if (req->notify == NOTIFY_FAILED)
+	if (req->notify == NOTIFY_FAILED || req->notify == NOTIFY_SPOOLED)
 		add_str(r, "notification_error", req->notify_error);
 	return 0;
 }
@@ -484,8 +532,10 @@ write_service(struct request *req, const struct plan *p, struct service *svc)
 		rc = docker_service_update(req, svc, buf_str(&spec), spec.len,
 		    p->auth.len ? buf_str(&p->auth) : NULL,
 		    req->action == ACT_ROLLBACK);
-		if (rc == 0)
+		if (rc == 0) {
+			req->spec_version = svc->version;
 			break;
+		}
 		if (rc == -1)
 			goto fail;
 		if (attempt >= req->cfg->update_retries) {

@@ -11,15 +11,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
+#include "audit.h"
 #include "auth.h"
 #include "cfg.h"
 #include "deploy.h"
 #include "docker.h"
 #include "io.h"
 #include "log.h"
+#include "notify.h"
 #include "request.h"
 #include "respond.h"
 #include "route.h"
+#include "spool.h"
 #include "status.h"
 #include "util.h"
 
@@ -29,6 +34,9 @@
 
 static const char usage_text[] =
 "usage: deployer [--config FILE] [--listen ADDRESS]\n"
+"       deployer [--config FILE] --flush-spool\n"
+"       deployer --hash-token[=NAME] < token\n"
+"       deployer --verify-audit FILE\n"
 "       deployer --help | --version\n"
 "\n"
 "Runs as a CGI program (one request) or, when its standard input is a\n"
@@ -38,6 +46,13 @@ static const char usage_text[] =
 "  -c, --config FILE     configuration file (default: $DEPLOYER_CONFIG,\n"
 "                        else " SYSCONFDIR "/deployer.conf)\n"
 "  -l, --listen ADDRESS  serve FastCGI on unix:/path or host:port\n"
+"      --flush-spool     deliver spooled notifications, then exit\n"
+"                        (0: the spool is empty, 75: some still wait)\n"
+"      --hash-token[=NAME]\n"
+"                        read a token on standard input and print the\n"
+"                        token.NAME line for the configuration file\n"
+"      --verify-audit FILE\n"
+"                        check the audit file's hash chain (0: intact)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n";
 
@@ -61,6 +76,92 @@ sanitize_fds(void)
 	}
 }
 
+/* deployer --hash-token: the configuration line for a new token. */
+static int
+hash_token(const char *name)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char tok[CFG_TOKEN_MAX + 2];
+	size_t n, i;
+
+	for (i = 0; name[i] != '\0' || i == 0; i++)
+		if (name[i] == '\0' || !((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' &&
+		    name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '-' || name[i] == '_') || i >= CFG_TOKEN_NAME_MAX) {
+			fprintf(stderr, "deployer: token names are 1-%d of "
+			    "A-Za-z0-9_-\n", CFG_TOKEN_NAME_MAX);
+			return 2;
+		}
+	if (fgets(tok, sizeof(tok), stdin) == NULL) {
+		fprintf(stderr, "deployer: no token on standard input\n");
+		return 2;
+	}
+	n = strcspn(tok, "\r\n");
+	if (n == 0 || n > CFG_TOKEN_MAX) {
+		fprintf(stderr, "deployer: a token is 1 to %d bytes\n",
+		    CFG_TOKEN_MAX);
+		wipe(tok, sizeof(tok));
+		return 2;
+	}
+	/* A hash is only as strong as the secret: 128 bits at least, e.g.
+	 * openssl rand -hex 16. */
+	if (n < 32)
+		fprintf(stderr, "deployer: warning: a token shorter than 32 "
+		    "characters may be guessed; use openssl rand -hex 32\n");
+	SHA256((const unsigned char *)tok, n, d);
+	wipe(tok, sizeof(tok));
+	printf("token.%s = sha256:", name);
+	for (i = 0; i < sizeof(d); i++)
+		printf("%02x", d[i]);
+	printf("\n");
+	return 0;
+}
+
+/* deployer --verify-audit FILE */
+static int
+verify_audit(const char *path)
+{
+	long lines, bad = audit_verify(path, &lines);
+
+	if (bad == -1) {
+		fprintf(stderr, "deployer: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (bad > 0) {
+		printf("%s:%ld: the hash chain is broken here (line edited, "
+		    "inserted, removed or reordered)\n", path, bad);
+		return 1;
+	}
+	printf("%s: %ld lines, hash chain intact\n", path, lines);
+	return 0;
+}
+
+/* deployer --flush-spool, for a timer or cron. */
+static int
+flush_spool(const struct config *cfg)
+{
+	struct bs_put_args a;
+	struct spool s;
+	const char *why;
+	unsigned sent;
+	int waiting;
+
+	if (!cfg->notify) {
+		log_warnx("flush-spool: notifications are not configured "
+		    "(NOTIFY_FLAGS)");
+		return 1;
+	}
+	notify_args(cfg, &a);
+	spool_init(cfg, &a, &s);
+	if ((waiting = spool_flush(&s, &sent, &why)) == -1) {
+		log_warnx("flush-spool: %s", why);
+		return 1;
+	}
+	log_info("flush-spool: %u delivered, %d waiting", sent, waiting);
+	/* EX_TEMPFAIL: beanstalkd is still away; the timer tries again. */
+	return waiting == 0 ? 0 : 75;
+}
+
 static const char *
 action_name(enum action a)
 {
@@ -78,15 +179,26 @@ action_name(enum action a)
 }
 
 static void
-log_request(const struct request *req)
+log_request(const struct request *req, const char *audit_hash)
 {
-	log_info("%s %s %s service=%s image=%s token=%s status=%d %llums",
+	log_info("%s %s %s service=%s image=%s token=%s status=%d %llums%s%s",
 	    req->remote_addr, req->method[0] ? req->method : "-",
 	    action_name(req->action),
 	    req->service[0] ? req->service : "-",
 	    req->image[0] ? req->image : "-",
 	    req->token_name ? req->token_name : "-", req->status,
-	    (unsigned long long)(mono_ms() - req->started_ms));
+	    (unsigned long long)(mono_ms() - req->started_ms),
+	    audit_hash[0] ? " audit=" : "", audit_hash);
+}
+
+/* Reads the body where the action takes one, then checks a signature. */
+static int
+read_and_verify(struct request *req)
+{
+	if (req->action != ACT_STATUS && (req_parse_query(req) == -1 ||
+	    req_read_body(req) == -1))
+		return -1;
+	return auth_signature(req);
 }
 
 static void
@@ -94,20 +206,20 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
     const char *cfg_error)
 {
 	struct request req;
+	char audit_hash[17] = "";
 
+	/* Data flows one way: settings, route, identity, scope, body,
+	 * signature, validation, then the only step that talks to Docker. */
 	if (req_init(&req, io, d, cfg, cfg_error) == 0 &&
-	    route(&req) == 0 && auth_check(&req) == 0) {
+	    route(&req) == 0 && auth_check(&req) == 0 &&
+	    auth_scope(&req) == 0 && read_and_verify(&req) == 0) {
 		switch (req.action) {
 		case ACT_DEPLOY:
-			if (req_parse_query(&req) == 0 &&
-			    req_read_body(&req) == 0 &&
-			    deploy_parse(&req) == 0)
+			if (deploy_parse(&req) == 0)
 				deploy_run(&req);
 			break;
 		case ACT_ROLLBACK:
-			if (req_parse_query(&req) == 0 &&
-			    req_read_body(&req) == 0 &&
-			    deploy_parse(&req) == 0)
+			if (deploy_parse(&req) == 0)
 				rollback_run(&req);
 			break;
 		case ACT_STATUS:
@@ -119,8 +231,13 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 			break;
 		}
 	}
+	if (req.status == 0 && req.result == NULL)
+		req_fail(&req, 500, "no result");
+	/* On disk before the client hears anything. */
+	if (req.auth_attempted && audit_record(&req, audit_hash) == -1)
+		req_warn(&req, "the audit record could not be written");
 	respond(&req);
-	log_request(&req);
+	log_request(&req, audit_hash);
 	req_free(&req);
 	io_finish(io);
 }
@@ -131,6 +248,9 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
+		{"flush-spool", no_argument, NULL, 'F'},
+		{"hash-token", optional_argument, NULL, 'H'},
+		{"verify-audit", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -141,7 +261,7 @@ main(int argc, char *argv[])
 	struct docker docker;
 	struct io io;
 	char err[512];
-	int ch, explicit_config, listen_fd = -1, rc;
+	int ch, explicit_config, listen_fd = -1, rc, mode = 0;
 
 	sanitize_fds();
 	signal(SIGPIPE, SIG_IGN);
@@ -154,6 +274,13 @@ main(int argc, char *argv[])
 		case 'l':
 			listen_addr = optarg;
 			break;
+		case 'F':
+			mode = 'F';
+			break;
+		case 'H':
+			return hash_token(optarg ? optarg : "ci");
+		case 'A':
+			return verify_audit(optarg);
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -186,6 +313,12 @@ main(int argc, char *argv[])
 	log_open(cfg.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
 	if (cfg_error != NULL)
 		log_warnx("configuration: %s", cfg_error);
+
+	if (mode == 'F') {
+		rc = cfg_error ? 1 : flush_spool(&cfg);
+		cfg_free(&cfg);
+		return rc;
+	}
 
 	if (listen_addr == NULL)
 		listen_addr = cfg.bind;

@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "notify.h"
+#include "spool.h"
 #include "template.h"
 
 /* The Go program's job parameters: priority 10, no delay, TTR 1 min. */
@@ -24,6 +25,8 @@ notify_state_name(enum notify_state s)
 	switch (s) {
 	case NOTIFY_SENT:
 		return "sent";
+	case NOTIFY_SPOOLED:
+		return "spooled";
 	case NOTIFY_FAILED:
 		return "failed";
 	case NOTIFY_DISABLED:
@@ -62,12 +65,34 @@ notify_values(const struct request *req, const char **v, char *time_buf,
 }
 
 void
+notify_args(const struct config *c, struct bs_put_args *a)
+{
+	a->addr = c->notify_addr;
+	a->tube = c->notify_tube;
+	a->priority = NOTIFY_PRIORITY;
+	a->delay = NOTIFY_DELAY;
+	a->ttr = NOTIFY_TTR;
+	a->timeout_ms = c->notify_timeout_ms;
+}
+
+void
+spool_init(const struct config *c, const struct bs_put_args *a,
+    struct spool *s)
+{
+	s->dir = c->spool_dir;
+	s->max_messages = c->spool_max;
+	s->max_age_s = c->spool_max_age;
+	s->bs = a;
+	s->lock_fd = -1;
+}
+
+void
 notify_send(struct request *req)
 {
 	const struct config *c = req->cfg;
 	const char *values[NF_COUNT], *errstr;
 	struct bs_put_args a;
-	enum bs_reply reply;
+	struct spool s;
 	char when[32];
 	struct buf msg;
 
@@ -85,22 +110,29 @@ notify_send(struct request *req)
 		buf_free(&msg);
 		return;
 	}
-	a.addr = c->notify_addr;
-	a.tube = c->notify_tube;
-	a.priority = NOTIFY_PRIORITY;
-	a.delay = NOTIFY_DELAY;
-	a.ttr = NOTIFY_TTR;
-	a.timeout_ms = c->notify_timeout_ms;
-	if (bs_put(&a, buf_str(&msg), msg.len, &req->notify_job, &reply,
-	    &errstr) == -1) {
-		req->notify = NOTIFY_FAILED;
-		snprintf(req->notify_error, sizeof(req->notify_error),
-		    "beanstalkd at %s: %s", c->notify_addr, errstr);
-		log_warnx("notify: not delivered: %s", req->notify_error);
-	} else {
+	notify_args(c, &a);
+	spool_init(c, &a, &s);
+	switch (spool_send(&s, buf_str(&msg), msg.len, &req->notify_job,
+	    &errstr)) {
+	case SPOOL_SENT:
 		req->notify = NOTIFY_SENT;
 		log_info("notify: job %llu in tube %s",
 		    (unsigned long long)req->notify_job, c->notify_tube);
+		break;
+	case SPOOL_QUEUED:
+		req->notify = NOTIFY_SPOOLED;
+		snprintf(req->notify_error, sizeof(req->notify_error),
+		    "beanstalkd at %s: %s; the message waits in the spool",
+		    c->notify_addr, errstr);
+		log_warnx("notify: spooled: %s", req->notify_error);
+		break;
+	case SPOOL_LOST:
+	default:
+		req->notify = NOTIFY_FAILED;
+		snprintf(req->notify_error, sizeof(req->notify_error),
+		    "beanstalkd at %s: %s", c->notify_addr, errstr);
+		log_warnx("notify: NOT delivered: %s", req->notify_error);
+		break;
 	}
 	buf_free(&msg);
 }

@@ -17,6 +17,13 @@ void notify_send(struct request *req);
 
 const char *notify_state_name(enum notify_state s);
 
+struct bs_put_args;
+struct spool;
+/* The beanstalkd put parameters and the spool, from the settings. */
+void notify_args(const struct config *c, struct bs_put_args *a);
+void spool_init(const struct config *c, const struct bs_put_args *a,
+    struct spool *s);
+
 /* Fills values[NF_COUNT] from the request; time_buf holds the time. */
 void notify_values(const struct request *req, const char **values,
     char *time_buf, size_t time_len);

@@ -17,10 +17,13 @@
  * read and drop at most this much so that it sees a clean close. */
 #define DRAIN_MAX (8 * 1024 * 1024)
 
+/* A request's parameters first, then the process environment. */
 static const char *
 param_lookup(void *ctx, const char *name)
 {
-	return io_param(ctx, name);
+	const char *v = io_param(ctx, name);
+
+	return v != NULL && *v != '\0' ? v : getenv(name);
 }
 
 /* 1 when the request's parameters carry a setting (FastCGI only: in CGI
@@ -78,8 +81,8 @@ req_init(struct request *req, struct io *io, struct docker *d,
 		    "broken; see the server log");
 	}
 	if (has_settings(io)) {
-		if (cfg_load(&req->own_cfg, NULL, 0, param_lookup, io, err,
-		    sizeof(err)) == -1) {
+		if (cfg_load(&req->own_cfg, base->file, 0, param_lookup, io,
+		    err, sizeof(err)) == -1) {
 			log_warnx("configuration: %s", err);
 			return req_fail(req, 500, "the server's configuration "
 			    "is broken; see the server log");

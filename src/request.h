@@ -34,6 +34,7 @@ enum action {
 enum notify_state {
 	NOTIFY_DISABLED = 0,	/* no NOTIFY_FLAGS */
 	NOTIFY_SENT,
+	NOTIFY_SPOOLED,		/* waits in the spool for beanstalkd */
 	NOTIFY_FAILED,
 };
 
@@ -53,6 +54,10 @@ struct request {
 	enum action action;
 	char service[SERVICE_NAME_MAX + 1];
 	const char *token_name;	/* borrowed from cfg once authorized */
+	const struct cfg_token *token; /* borrowed: the token presented */
+	int auth_attempted;	/* the request reached authentication */
+	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix */
+	uint64_t spec_version;	/* the Version.Index the update was made at */
 	struct buf body;
 	char image[REF_MAX + 1]; /* the image as requested */
 	struct imageref ref;

@@ -66,6 +66,16 @@ respond(struct request *req)
 	req->status = status;
 
 	body = status == 200 ? req->result : error_body(req);
+	if (body != NULL && req->warnings != NULL) {
+		cJSON *w = cJSON_GetObjectItemCaseSensitive(body, "warnings");
+		cJSON *item;
+
+		if (w == NULL)
+			w = cJSON_AddArrayToObject(body, "warnings");
+		while ((item = cJSON_DetachItemFromArray(req->warnings, 0)) !=
+		    NULL)
+			cJSON_AddItemToArray(w, item);
+	}
 	if (body != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(body, "request_id");
 		cJSON_AddStringToObject(body, "request_id", req->id);

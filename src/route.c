@@ -135,10 +135,12 @@ route(struct request *req)
 		r = find(path, n, &name, &namelen);
 	else
 		for (i = 0; i < n && r == NULL; i++)
-			if (path[i] == '/')
-				r = find(path + i, n - i, &name, &namelen);
+			if (path[i] == '/' &&
+			    (r = find(path + i, n - i, &name, &namelen)) != NULL)
+				path += i;
 	if (r == NULL)
 		return req_fail(req, 404, "no such endpoint");
+	memcpy(req->path, path, strlen(path) + 1);
 
 	for (i = 0; i < ROUTE_METHODS && r->m[i].method != NULL; i++)
 		if (strcmp(r->m[i].method, req->method) == 0)

@@ -52,13 +52,27 @@ write_file(const char *name, const char *text)
 	return p;
 }
 
+/* The token named name accepts secret tok. */
+static const struct cfg_token *
+find_token(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntokens; i++)
+		if (strcmp(c->tokens[i].name, name) == 0)
+			return &c->tokens[i];
+	return NULL;
+}
+
 static int
 token_is(const struct config *c, const char *tok)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
+	const struct cfg_token *t = find_token(c, "default");
 
 	SHA256((const unsigned char *)tok, strlen(tok), d);
-	return c->have_token && memcmp(d, c->token_sha256, sizeof(d)) == 0;
+	return t != NULL && memcmp(d, t->sha256, sizeof(d)) == 0 &&
+	    t->actions == CFG_ACT_ALL && t->services == NULL;
 }
 
 static void
@@ -72,7 +86,7 @@ test_defaults(void)
 	    "no file, no environment loads");
 	is_str(c.docker_host, "unix:///var/run/docker.sock",
 	    "default Docker socket");
-	ok(!c.have_token, "no token by default");
+	is_int(c.ntokens, 0, "no token by default");
 	ok(!c.notify, "notifications off by default");
 	is_int(c.max_body, 64 * 1024, "body cap 64 KiB");
 	ok(c.bind == NULL, "no BIND by default");
@@ -224,11 +238,81 @@ test_errors(void)
 	}
 }
 
+/* sha256("ci-secret") and sha256("ops-secret") */
+#define CI_HASH \
+	"sha256:6f5cb4e36f4d8bd7b0e1f2ab9b4cc0b7e7fbb5e1c0e5b3a0c8a3f2c1d0e9f8a7"
+
+static void
+test_named_tokens(void)
+{
+	struct env none = {{NULL}};
+	struct env legacy = {{"TOKEN=go-token", NULL}};
+	const struct cfg_token *t;
+	struct config c;
+	char err[256], text[1024], *path, *key;
+
+	key = write_file("hmac.key", "0123456789abcdef0123\n");
+	snprintf(text, sizeof(text),
+	    "token.ci = " CI_HASH " services=blog,web-* actions=deploy,status\n"
+	    "token.ops = " CI_HASH "\n"
+	    "token.gh = " CI_HASH " hmac_key_file=%s signature=github\n"
+	    "token.signed = " CI_HASH " hmac_key_file=%s\n", key, key);
+	path = write_file("tokens.conf", text);
+	ok(cfg_load(&c, path, 1, lookup, &legacy, err, sizeof(err)) == 0,
+	    "named tokens load: %s", err);
+	is_int(c.ntokens, 5, "four named tokens and the Go program's TOKEN");
+	ok(token_is(&c, "go-token"), "TOKEN is 'default' with full scope");
+	t = find_token(&c, "ci");
+	ok(t != NULL && t->sha256[0] == 0x6f && t->sha256[31] == 0xa7,
+	    "the hash is decoded");
+	is_str(t ? t->services : NULL, "blog,web-*", "service patterns");
+	is_int(t ? t->actions : 0, CFG_ACT_DEPLOY | CFG_ACT_STATUS, "actions");
+	t = find_token(&c, "ops");
+	ok(t && t->actions == CFG_ACT_ALL && t->services == NULL &&
+	    t->signature == CFG_SIG_NONE, "no options: full scope, unsigned");
+	t = find_token(&c, "gh");
+	ok(t && t->signature == CFG_SIG_GITHUB && t->hmac_key_len == 20,
+	    "github signature with a key (newline stripped)");
+	t = find_token(&c, "signed");
+	ok(t && t->signature == CFG_SIG_DEPLOYER, "hmac_key_file alone means "
+	    "deployer signatures");
+	cfg_free(&c);
+
+	path = write_file("clear.conf", "token.ci = hunter2\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, "hunter2") == NULL && strstr(err, "clear.conf:1") !=
+	    NULL, "a token in clear is refused without echoing it: %s", err);
+	path = write_file("dup.conf", "token.ci = " CI_HASH "\ntoken.ci = "
+	    CI_HASH "\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1 &&
+	    strstr(err, "dup.conf:2") != NULL, "a name defined twice");
+	path = write_file("act.conf", "token.ci = " CI_HASH " actions=nuke\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "an unknown action");
+	path = write_file("opt.conf", "token.ci = " CI_HASH " colour=red\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "an unknown option");
+	path = write_file("sig.conf", "token.ci = " CI_HASH
+	    " signature=github\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "a signature without a key");
+	path = write_file("name.conf", "token.c i = " CI_HASH "\n");
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "an invalid token name");
+	key = write_file("short.key", "short\n");
+	snprintf(text, sizeof(text), "token.ci = " CI_HASH
+	    " hmac_key_file=%s\n", key);
+	path = write_file("short.conf", text);
+	ok(cfg_load(&c, path, 1, lookup, &none, err, sizeof(err)) == -1,
+	    "a key shorter than 16 bytes");
+}
+
 int
 main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	test_named_tokens();
 	test_defaults();
 	test_environment();
 	test_file();
