@@ -518,3 +518,22 @@ out:
 	errno = saved;
 	return rc;
 }
+
+int
+bs_check(const struct bs_put_args *a, const char **errstr)
+{
+	enum bs_reply reply;
+	int fd, rc;
+
+	if (a == NULL || !bs_tube_valid(a->tube) || a->timeout_ms <= 0) {
+		*errstr = "invalid beanstalkd settings";
+		return -1;
+	}
+	if ((fd = bs_connect(a->addr, a->timeout_ms, errstr)) == -1)
+		return -1;
+	rc = bs_use(fd, a->tube, a->timeout_ms, &reply, errstr);
+	close(fd);
+	if (rc == 0)
+		*errstr = "tube in use";
+	return rc;
+}

@@ -58,4 +58,8 @@ struct bs_put_args {
 int bs_put(const struct bs_put_args *a, const char *body, size_t n,
     uint64_t *id, enum bs_reply *reply, const char **errstr);
 
+/* Connects and uses the tube, without putting anything: for health
+ * checks and deployer --check.  0, or -1 with *errstr. */
+int bs_check(const struct bs_put_args *a, const char **errstr);
+
 #endif

@@ -56,7 +56,8 @@ enum setting {
 	S_BIND, S_MAX_BODY, S_LOG, S_UPDATE_RETRIES, S_WAIT_MAX,
 	S_REQUIRE_DIGEST, S_REGISTRY_AUTH, S_SPOOL_DIR, S_SPOOL_MAX,
 	S_SPOOL_MAX_AGE, S_STATE_DIR, S_SIG_WINDOW, S_AUDIT_FILE,
-	S_RECORD_LABELS, S_REQUIRE_ALLOWED, S_COUNT
+	S_RECORD_LABELS, S_REQUIRE_ALLOWED, S_NOTIFY_URL, S_NOTIFY_TEMPLATE_FILE,
+	S_COUNT
 };
 
 static const struct {
@@ -88,6 +89,9 @@ static const struct {
 	[S_RECORD_LABELS] = {"record_labels", "DEPLOYER_RECORD_LABELS"},
 	[S_REQUIRE_ALLOWED] = {"require_allowed_images",
 	    "DEPLOYER_REQUIRE_ALLOWED_IMAGES"},
+	[S_NOTIFY_URL] = {"notify_url", "DEPLOYER_NOTIFY_URL"},
+	[S_NOTIFY_TEMPLATE_FILE] = {"notify_template_file",
+	    "DEPLOYER_NOTIFY_TEMPLATE_FILE"},
 };
 
 /* A raw value and where it came from, for messages. */
@@ -652,6 +656,49 @@ load_notify(struct config *c, struct loader *l)
 	return 0;
 }
 
+/* The webhook's template when NOTIFY_FLAGS gives none: a file, or a
+ * plain sentence (which the webhook wraps as {"text": ...}). */
+#define DEFAULT_TEMPLATE "{{.Action}} of {{.Image}} to {{.ServiceName}}: " \
+	"{{.State}} ({{.TokenName}}, request {{.RequestID}})"
+
+static int
+load_webhook(struct config *c, struct loader *l)
+{
+	struct raw *u = &l->v[S_NOTIFY_URL], *f = &l->v[S_NOTIFY_TEMPLATE_FILE];
+	struct buf text;
+	const char *errstr, *src = DEFAULT_TEMPLATE;
+	size_t n = strlen(DEFAULT_TEMPLATE);
+	char tplerr[256];
+
+	if (u->val != NULL) {
+		if (strncmp(u->val, "http://", 7) != 0 &&
+		    strncmp(u->val, "https://", 8) != 0)
+			return fail(l, "%s: notify_url must be an http:// or "
+			    "https:// URL", u->where);
+		if ((c->notify_url = strdup(u->val)) == NULL)
+			return fail(l, "out of memory");
+	}
+	if (f->val == NULL && (c->notify_tpl != NULL || c->notify_url == NULL))
+		return 0;
+	if (f->val != NULL && c->notify_tpl != NULL)
+		return fail(l, "%s: notify_template_file and the template in "
+		    "NOTIFY_FLAGS exclude each other", f->where);
+	buf_init(&text, 64 * 1024);
+	if (f->val != NULL) {
+		if (slurp(f->val, &text, 64 * 1024, &errstr) == -1)
+			return fail(l, "%s: %s: %s", f->where, f->val, errstr);
+		src = buf_str(&text);
+		n = text.len;
+	}
+	c->notify_tpl = tpl_compile(src, n, notify_fields, tplerr,
+	    sizeof(tplerr));
+	buf_free(&text);
+	if (c->notify_tpl == NULL)
+		return fail(l, "%s: template: %s", f->val ? f->where :
+		    "default template", tplerr);
+	return 0;
+}
+
 static int
 dup_setting(struct loader *l, enum setting s, char **out, const char *def)
 {
@@ -670,7 +717,8 @@ build(struct config *c, struct loader *l)
 	uint64_t n;
 	const char *lg;
 
-	if (load_tokens(c, l) == -1 || load_notify(c, l) == -1)
+	if (load_tokens(c, l) == -1 || load_notify(c, l) == -1 ||
+	    load_webhook(c, l) == -1)
 		return -1;
 	if (dup_setting(l, S_DOCKER_HOST, &c->docker_host,
 	    "unix:///var/run/docker.sock") == -1 ||
@@ -821,6 +869,7 @@ cfg_free(struct config *c)
 	free(c->docker_cert_path);
 	free(c->notify_addr);
 	free(c->notify_tube);
+	free(c->notify_url);
 	tpl_free(c->notify_tpl);
 	free(c->bind);
 	free(c->registry_auth);

@@ -86,8 +86,9 @@ struct config {
 	int notify;		/* NOTIFY_FLAGS given */
 	char *notify_addr;	/* host:port */
 	char *notify_tube;
-	struct tpl *notify_tpl;
+	struct tpl *notify_tpl;	/* for beanstalkd and the webhook */
 	int notify_timeout_ms;
+	char *notify_url;	/* webhook receiving a JSON POST, or NULL */
 
 	char *bind;		/* FastCGI listen address, or NULL */
 	size_t max_body;	/* request bodies above this get 413 */

@@ -449,6 +449,11 @@ fill_result(struct request *req, const char *message)
 	add_str(r, "notification", notify_state_name(req->notify));
 	if (req->notify == NOTIFY_FAILED || req->notify == NOTIFY_SPOOLED)
 		add_str(r, "notification_error", req->notify_error);
+	if (req->cfg->notify_url != NULL) {
+		add_str(r, "webhook", notify_state_name(req->webhook));
+		if (req->webhook == NOTIFY_FAILED)
+			add_str(r, "webhook_error", req->webhook_error);
+	}
 	return 0;
 }
 

@@ -96,14 +96,13 @@ call(struct request *req, const char *method, const char *path,
 	return 0;
 }
 
-int
-docker_prepare(struct request *req)
+/* Opens (or keeps) the client for the request's Docker host. */
+static int
+connect_client(struct request *req)
 {
 	struct docker *d = req->docker;
-	struct http_response r;
 	struct http_target t;
 	const char *errstr;
-	int minor;
 
 	target_of(req->cfg, &t);
 	if (d->http != NULL && !http_same_target(d->http, &t)) {
@@ -116,9 +115,18 @@ docker_prepare(struct request *req)
 		return req_fail(req, 500, "cannot set up the Docker client; "
 		    "see the server log");
 	}
-	if (d->version[0] != '\0')
-		return 0;
+	return 0;
+}
 
+int
+docker_ping(struct request *req)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	int minor;
+
+	if (connect_client(req) == -1)
+		return -1;
 	buf_init(&r.body, HTTP_BODY_MAX);
 	if (call(req, "GET", "/_ping", NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
@@ -134,6 +142,51 @@ docker_prepare(struct request *req)
 		return req_fail(req, 502, "Docker API %s is too old (1.%d "
 		    "or newer needed)", r.api_version, API_MIN_MINOR);
 	snprintf(d->version, sizeof(d->version), "%s", r.api_version);
+	return 0;
+}
+
+int
+docker_prepare(struct request *req)
+{
+	if (connect_client(req) == -1)
+		return -1;
+	if (req->docker->version[0] != '\0')
+		return 0;
+	return docker_ping(req);
+}
+
+int
+docker_info(struct request *req, char *state, size_t statelen,
+    int *manager)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	const cJSON *sw, *st, *ca;
+	cJSON *root;
+	char path[64];
+
+	*manager = 0;
+	snprintf(state, statelen, "unknown");
+	snprintf(path, sizeof(path), "/v%s/info", d->version);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1) {
+		buf_free(&r.body);
+		return -1;
+	}
+	root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len);
+	buf_free(&r.body);
+	if (r.status != 200 || root == NULL) {
+		cJSON_Delete(root);
+		return req_fail(req, 502, "Docker's /info failed (HTTP %ld)",
+		    r.status);
+	}
+	sw = cJSON_GetObjectItemCaseSensitive(root, "Swarm");
+	st = cJSON_GetObjectItemCaseSensitive(sw, "LocalNodeState");
+	ca = cJSON_GetObjectItemCaseSensitive(sw, "ControlAvailable");
+	if (cJSON_IsString(st))
+		snprintf(state, statelen, "%s", st->valuestring);
+	*manager = cJSON_IsTrue(ca);
+	cJSON_Delete(root);
 	return 0;
 }
 

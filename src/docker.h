@@ -48,6 +48,14 @@ struct task_count {
  * Fails the request with 502/504 when Docker cannot be reached. */
 int docker_prepare(struct request *req);
 
+/* Pings the daemon now (for /health), renewing the API version. */
+int docker_ping(struct request *req);
+
+/* The node's swarm state (LocalNodeState) and whether it is a manager
+ * that can take updates (ControlAvailable). */
+int docker_info(struct request *req, char *state, size_t statelen,
+    int *manager);
+
 /*
  * Reads the service whose name or full ID is exactly name; Docker's own
  * lookup also matches ID prefixes, which is refused here as 404.

@@ -288,3 +288,71 @@ http_close(struct http_client *c)
 	free(c->cert_path);
 	free(c);
 }
+
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * nmemb;
+}
+
+int
+http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
+    long *status, char *errbuf, size_t errlen)
+{
+	char cerr[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	CURLcode rc;
+	CURL *h;
+
+	*status = 0;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
+			snprintf(errbuf, errlen, "libcurl initialisation failed");
+			return -1;
+		}
+		curl_ready = 1;
+	}
+	if ((h = curl_easy_init()) == NULL ||
+	    (hdrs = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL) {
+		curl_easy_cleanup(h);
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	    PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	if (rc != CURLE_OK) {
+		snprintf(errbuf, errlen, "%s", cerr[0] ? cerr :
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	if (*status < 200 || *status > 299) {
+		snprintf(errbuf, errlen, "HTTP %ld", *status);
+		return -1;
+	}
+	return 0;
+}

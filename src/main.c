@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "cfg.h"
 #include "deploy.h"
+#include "health.h"
 #include "docker.h"
 #include "io.h"
 #include "log.h"
@@ -34,6 +35,7 @@
 
 static const char usage_text[] =
 "usage: deployer [--config FILE] [--listen ADDRESS]\n"
+"       deployer [--config FILE] --check\n"
 "       deployer [--config FILE] --flush-spool\n"
 "       deployer --hash-token[=NAME] < token\n"
 "       deployer --verify-audit FILE\n"
@@ -46,6 +48,8 @@ static const char usage_text[] =
 "  -c, --config FILE     configuration file (default: $DEPLOYER_CONFIG,\n"
 "                        else " SYSCONFDIR "/deployer.conf)\n"
 "  -l, --listen ADDRESS  serve FastCGI on unix:/path or host:port\n"
+"      --check           check the settings, Docker, beanstalkd and the\n"
+"                        template, one line each (0: all pass)\n"
 "      --flush-spool     deliver spooled notifications, then exit\n"
 "                        (0: the spool is empty, 75: some still wait)\n"
 "      --hash-token[=NAME]\n"
@@ -172,6 +176,8 @@ action_name(enum action a)
 		return "rollback";
 	case ACT_STATUS:
 		return "status";
+	case ACT_HEALTH:
+		return "health";
 	case ACT_NONE:
 	default:
 		return "-";
@@ -210,8 +216,10 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 
 	/* Data flows one way: settings, route, identity, scope, body,
 	 * signature, validation, then the only step that talks to Docker. */
-	if (req_init(&req, io, d, cfg, cfg_error) == 0 &&
-	    route(&req) == 0 && auth_check(&req) == 0 &&
+	if (req_init(&req, io, d, cfg, cfg_error) == 0 && route(&req) == 0 &&
+	    req.action == ACT_HEALTH)
+		health_run(&req);
+	else if (req.status == 0 && auth_check(&req) == 0 &&
 	    auth_scope(&req) == 0 && read_and_verify(&req) == 0) {
 		switch (req.action) {
 		case ACT_DEPLOY:
@@ -249,6 +257,7 @@ main(int argc, char *argv[])
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
 		{"flush-spool", no_argument, NULL, 'F'},
+		{"check", no_argument, NULL, 'C'},
 		{"hash-token", optional_argument, NULL, 'H'},
 		{"verify-audit", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
@@ -275,7 +284,8 @@ main(int argc, char *argv[])
 			listen_addr = optarg;
 			break;
 		case 'F':
-			mode = 'F';
+		case 'C':
+			mode = ch;
 			break;
 		case 'H':
 			return hash_token(optarg ? optarg : "ci");
@@ -316,6 +326,13 @@ main(int argc, char *argv[])
 
 	if (mode == 'F') {
 		rc = cfg_error ? 1 : flush_spool(&cfg);
+		cfg_free(&cfg);
+		return rc;
+	}
+	if (mode == 'C') {
+		memset(&docker, 0, sizeof(docker));
+		rc = check_run(&cfg, config_path, cfg_error, &docker);
+		docker_close(&docker);
 		cfg_free(&cfg);
 		return rc;
 	}

@@ -6,9 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "beanstalk.h"
 #include "buf.h"
 #include "cfg.h"
+#include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "spool.h"
@@ -86,6 +89,49 @@ spool_init(const struct config *c, const struct bs_put_args *a,
 	s->lock_fd = -1;
 }
 
+/*
+ * POSTs the message to notify_url: as it is when it is a JSON object
+ * (Slack and Mattermost payloads), else as {"text": message}.  A failure
+ * is logged and reported, never a reason to fail the deploy.
+ */
+static void
+webhook(struct request *req, const struct buf *msg)
+{
+	char err[256];
+	cJSON *o = NULL, *parsed;
+	char *wrapped = NULL;
+	const char *body = buf_str(msg);
+	size_t n = msg->len;
+	long status;
+
+	parsed = cJSON_ParseWithLength(body, n);
+	if (!cJSON_IsObject(parsed)) {
+		if ((o = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(o, "text", body) == NULL ||
+		    (wrapped = cJSON_PrintUnformatted(o)) == NULL) {
+			req->webhook = NOTIFY_FAILED;
+			goto out;
+		}
+		body = wrapped;
+		n = strlen(wrapped);
+	}
+	if (http_post_json(req->cfg->notify_url, body, n,
+	    req->cfg->notify_timeout_ms, &status, err, sizeof(err)) == -1) {
+		req->webhook = NOTIFY_FAILED;
+		/* The URL may hold a secret (Slack's do): never log it. */
+		log_warnx("notify: webhook not delivered: %s", err);
+		snprintf(req->webhook_error, sizeof(req->webhook_error), "%s",
+		    err);
+	} else {
+		req->webhook = NOTIFY_SENT;
+		log_info("notify: webhook answered HTTP %ld", status);
+	}
+out:
+	cJSON_free(wrapped);
+	cJSON_Delete(o);
+	cJSON_Delete(parsed);
+}
+
 void
 notify_send(struct request *req)
 {
@@ -96,10 +142,9 @@ notify_send(struct request *req)
 	char when[32];
 	struct buf msg;
 
-	if (!c->notify) {
-		req->notify = NOTIFY_DISABLED;
+	req->notify = NOTIFY_DISABLED;
+	if (!c->notify && c->notify_url == NULL)
 		return;
-	}
 	notify_values(req, values, when, sizeof(when));
 	buf_init(&msg, NOTIFY_BODY_MAX);
 	if (tpl_render(c->notify_tpl, values, &msg) == -1) {
@@ -107,6 +152,12 @@ notify_send(struct request *req)
 		snprintf(req->notify_error, sizeof(req->notify_error),
 		    "the message is longer than %d bytes", NOTIFY_BODY_MAX);
 		log_warnx("notify: %s", req->notify_error);
+		buf_free(&msg);
+		return;
+	}
+	if (c->notify_url != NULL)
+		webhook(req, &msg);
+	if (!c->notify) {
 		buf_free(&msg);
 		return;
 	}

@@ -26,6 +26,7 @@ enum action {
 	ACT_DEPLOY,		/* PUT /service/<name> */
 	ACT_ROLLBACK,		/* POST /service/<name>/rollback */
 	ACT_STATUS,		/* GET /service/<name> */
+	ACT_HEALTH,		/* GET /health, no token */
 };
 
 /* No wait was asked for: answer when Docker accepted the update. */
@@ -78,6 +79,8 @@ struct request {
 	enum notify_state notify;
 	char notify_error[160];
 	uint64_t notify_job;
+	enum notify_state webhook;	/* the notify_url POST */
+	char webhook_error[256];
 
 	/* The one outcome: status 0 until something decides it. */
 	int status;

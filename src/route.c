@@ -11,7 +11,7 @@
 
 #define SEG_NAME "{name}"	/* a service name or ID */
 #define ROUTE_SEGS 3
-#define ROUTE_METHODS 2
+#define ROUTE_METHODS 3
 
 /* The whole API, as data.  Methods not listed get 405 with Allow. */
 static const struct route {
@@ -25,6 +25,8 @@ static const struct route {
 	{{"service", SEG_NAME, NULL},
 	    {{"GET", ACT_STATUS}, {"PUT", ACT_DEPLOY}}, "GET, PUT"},
 	{{"service", SEG_NAME, "rollback"}, {{"POST", ACT_ROLLBACK}}, "POST"},
+	{{"health", NULL, NULL},
+	    {{"GET", ACT_HEALTH}, {"HEAD", ACT_HEALTH}}, "GET, HEAD"},
 };
 
 int
