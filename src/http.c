@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
+#include "curlapi.h"
 
 #include "http.h"
 
@@ -22,7 +22,8 @@ struct http_client {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static int curl_ready;
+/* The libcurl functions, once loaded. */
+static const struct curl_api *api;
 
 static size_t
 on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -90,20 +91,20 @@ setup(struct http_client *c, const struct http_target *t,
 	CURL *h = c->curl;
 	char file[4096];
 
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)t->connect_timeout_ms);
 	/* Proxy variables may come from request data in CGI (httpoxy). */
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	api->easy_setopt(h, CURLOPT_PROXY, "");
+	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	api->easy_setopt(h, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	api->easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
 	    PACKAGE_VERSION);
 
 	if (strncmp(t->host, "unix://", 7) == 0) {
@@ -113,7 +114,7 @@ setup(struct http_client *c, const struct http_target *t,
 			*errstr = "DOCKER_HOST: socket path empty or too long";
 			return -1;
 		}
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, path);
+		api->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, path);
 		snprintf(c->base, sizeof(c->base), "http://localhost");
 		return 0;
 	}
@@ -130,16 +131,16 @@ setup(struct http_client *c, const struct http_target *t,
 	    "http", t->host + 6);
 	if (!t->tls)
 		return 0;
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, t->tls_verify ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
+	api->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	api->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, t->tls_verify ? 1L : 0L);
+	api->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
 	if (t->cert_path != NULL) {
 		snprintf(file, sizeof(file), "%s/ca.pem", t->cert_path);
-		curl_easy_setopt(h, CURLOPT_CAINFO, file);
+		api->easy_setopt(h, CURLOPT_CAINFO, file);
 		snprintf(file, sizeof(file), "%s/cert.pem", t->cert_path);
-		curl_easy_setopt(h, CURLOPT_SSLCERT, file);
+		api->easy_setopt(h, CURLOPT_SSLCERT, file);
 		snprintf(file, sizeof(file), "%s/key.pem", t->cert_path);
-		curl_easy_setopt(h, CURLOPT_SSLKEY, file);
+		api->easy_setopt(h, CURLOPT_SSLKEY, file);
 	}
 	return 0;
 }
@@ -149,13 +150,8 @@ http_open(const struct http_target *t, const char **errstr)
 {
 	struct http_client *c;
 
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
-			*errstr = "libcurl initialisation failed";
-			return NULL;
-		}
-		curl_ready = 1;
-	}
+	if (api == NULL && (api = curlapi_get(errstr)) == NULL)
+		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		*errstr = "out of memory";
 		return NULL;
@@ -165,7 +161,7 @@ http_open(const struct http_target *t, const char **errstr)
 	c->tls = t->tls;
 	c->tls_verify = t->tls_verify;
 	if (c->host == NULL || (t->cert_path && c->cert_path == NULL) ||
-	    (c->curl = curl_easy_init()) == NULL) {
+	    (c->curl = api->easy_init()) == NULL) {
 		*errstr = "out of memory";
 		http_close(c);
 		return NULL;
@@ -226,52 +222,52 @@ http_request(struct http_client *c, const char *method, const char *path,
 		return -1;
 	}
 	c->errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	api->easy_setopt(h, CURLOPT_URL, url);
+	api->easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	api->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	api->easy_setopt(h, CURLOPT_WRITEDATA, r);
+	api->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	api->easy_setopt(h, CURLOPT_HEADERDATA, r);
 	if (body != NULL) {
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		api->easy_setopt(h, CURLOPT_POST, 1L);
+		api->easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		api->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)n);
 		/* libcurl would say x-www-form-urlencoded; Docker 23+
 		 * refuses anything but JSON. */
-		if ((tmp = curl_slist_append(hdrs,
+		if ((tmp = api->slist_append(hdrs,
 		    "Content-Type: application/json")) == NULL)
 			goto nomem;
 		hdrs = tmp;
-		if ((tmp = curl_slist_append(hdrs, "Expect:")) == NULL)
+		if ((tmp = api->slist_append(hdrs, "Expect:")) == NULL)
 			goto nomem;
 		hdrs = tmp;
 	} else
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
+		api->easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	api->easy_setopt(h, CURLOPT_CUSTOMREQUEST,
 	    strcmp(method, body ? "POST" : "GET") == 0 ? NULL : method);
 	if (extra_header != NULL) {
-		if ((tmp = curl_slist_append(hdrs, extra_header)) == NULL)
+		if ((tmp = api->slist_append(hdrs, extra_header)) == NULL)
 			goto nomem;
 		hdrs = tmp;
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	api->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
-	rc = curl_easy_perform(h);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-	curl_slist_free_all(hdrs);
+	rc = api->easy_perform(h);
+	api->easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	api->easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	api->slist_free_all(hdrs);
 	if (rc != CURLE_OK) {
 		*fail = classify(rc);
-		*errstr = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+		*errstr = c->errbuf[0] ? c->errbuf : api->easy_strerror(rc);
 		if (*fail == HTTP_FAIL_TOO_BIG)
 			*errstr = "reply larger than the limit";
 		return -1;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	return ret;
 nomem:
-	curl_slist_free_all(hdrs);
+	api->slist_free_all(hdrs);
 	*fail = HTTP_FAIL_OTHER;
 	*errstr = "out of memory";
 	return -1;
@@ -283,7 +279,7 @@ http_close(struct http_client *c)
 	if (c == NULL)
 		return;
 	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
+		api->easy_cleanup(c->curl);
 	free(c->host);
 	free(c->cert_path);
 	free(c);
@@ -303,51 +299,49 @@ http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
 {
 	char cerr[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
+	const char *errstr;
 	CURLcode rc;
 	CURL *h;
 
 	*status = 0;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
-			snprintf(errbuf, errlen, "libcurl initialisation failed");
-			return -1;
-		}
-		curl_ready = 1;
+	if (api == NULL && (api = curlapi_get(&errstr)) == NULL) {
+		snprintf(errbuf, errlen, "%s", errstr);
+		return -1;
 	}
-	if ((h = curl_easy_init()) == NULL ||
-	    (hdrs = curl_slist_append(NULL,
+	if ((h = api->easy_init()) == NULL ||
+	    (hdrs = api->slist_append(NULL,
 	    "Content-Type: application/json")) == NULL) {
-		curl_easy_cleanup(h);
+		api->easy_cleanup(h);
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	api->easy_setopt(h, CURLOPT_URL, url);
+	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	api->easy_setopt(h, CURLOPT_PROXY, "");
+	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	api->easy_setopt(h, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	api->easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	api->easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
 	    PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(h);
+	api->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	api->easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	api->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	api->easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	rc = api->easy_perform(h);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+		api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	api->slist_free_all(hdrs);
+	api->easy_cleanup(h);
 	if (rc != CURLE_OK) {
 		snprintf(errbuf, errlen, "%s", cerr[0] ? cerr :
-		    curl_easy_strerror(rc));
+		    api->easy_strerror(rc));
 		return -1;
 	}
 	if (*status < 200 || *status > 299) {
