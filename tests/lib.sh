@@ -1,0 +1,601 @@
+#!/bin/bash
+# lib.sh: TAP output, a per-test stack, and CGI/FastCGI/beanstalkd helpers
+# shellcheck source-path=SCRIPTDIR
+#
+# An integration test is tests/integration/tNNNN-name.sh:
+#
+#   #!/bin/bash
+#   set -eu
+#   # shellcheck source-path=SCRIPTDIR source=../lib.sh
+#   . "${0%/*}/../lib.sh"
+#   stack_up                          # dockerd + swarm + beanstalkd, env loaded
+#   svc_create web local/app:v1
+#   CGI_ENV="DEPLOYER_CONFIG=$WORK/deployer.conf"
+#   AUTH="Bearer secret"
+#   run_cgi PUT /service/web '{"image":"local/app:v2"}'
+#   is "$STATUS" 200 "deploy accepted"
+#   is "$(svc_image web)" local/app:v2 "service updated"
+#   done_testing
+#
+# TAP: plan N (optional), ok STATUS MSG, is GOT WANT MSG, like GOT REGEX MSG,
+# run_ok MSG CMD..., diag MSG..., bail_out MSG, done_testing.  Assertions
+# always return 0, so a failed one does not stop the script; the exit status
+# is 1 if any failed.  A script that exits before done_testing (a failing
+# command under set -e, a signal, an explicit exit) prints "Bail out!" and
+# exits non-zero.  TAP lines go to the script's original stdout even from
+# inside $(...).
+#
+# Clean-up (EXIT trap): fcgi_stop, stack_stop, remove $WORK (unless
+# KEEP_WORK=1).  On failure the deployer's stderr and the end of the daemon
+# logs are copied to stderr, which automake puts into the test's .log file.
+#
+# Variables a test may set:
+#   CGI_ENV      settings: space-separated NAME=VALUE, given to the deployer's
+#                process environment (each CGI run; fcgi_start)
+#   AUTH         when set, sent as HTTP_AUTHORIZATION
+#   REQ_ENV      extra or overriding request variables, NAME=VALUE ...
+#                (CGI environment; FastCGI params), e.g. CONTENT_LENGTH=
+#   REQ_UNSET    request variables to leave out, e.g. CONTENT_LENGTH
+#   CONTENT_TYPE_REQ  request body type (default application/json)
+#   CGI_WRAPPER  command prefix for the deployer, e.g. "valgrind -q
+#                --error-exitcode=99 --leak-check=full"
+#   FCGI_ARGS    arguments for the deployer under fcgi_start
+#   CGI_TIMEOUT  seconds a CGI or FastCGI request may take (default 60)
+#   DEPLOYER     the program (default $top_builddir/src/deployer)
+# Values in these lists cannot contain spaces.
+
+# Bash >= 4.4 for `local -`.
+if [ -z "${BASH_VERSINFO-}" ] || [ "${BASH_VERSINFO[0]}${BASH_VERSINFO[1]}" -lt 44 ]; then
+	echo "Bail out! tests need bash >= 4.4"
+	exit 1
+fi
+
+_lib_dir=$(cd "${BASH_SOURCE[0]%/*}" && pwd -P)
+# make check exports both; default to the source tree for manual runs.
+top_srcdir=${top_srcdir:-${_lib_dir%/tests}}
+top_builddir=${top_builddir:-$top_srcdir}
+DEPLOYER=${DEPLOYER:-$top_builddir/src/deployer}
+export top_srcdir top_builddir
+
+# shellcheck source=stack.sh
+. "$_lib_dir/stack.sh"
+
+# ---------------------------------------------------------------- TAP
+
+exec {_tap_fd}>&1
+_tap_n=0
+_tap_failed=0
+_tap_plan=
+_tap_done=
+_lib_err=
+
+_tap_out() {
+	printf '%s\n' "$@" >&"$_tap_fd"
+}
+
+# diag MSG...: TAP comment lines ("# ..."), one per line of each MSG.
+diag() {
+	local msg line
+	for msg in "$@"; do
+		while IFS= read -r line; do
+			_tap_out "# $line"
+		done <<<"$msg"
+	done
+}
+
+# plan N: announce N tests (or let done_testing print the count).
+plan() {
+	_tap_plan=$1
+	_tap_out "1..$1"
+}
+
+# _tap_result STATUS MSG WHERE
+_tap_result() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = 0 ]; then
+		_tap_out "ok $_tap_n - $2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		_tap_out "not ok $_tap_n - $2"
+		diag "  Failed test '$2'" "  at $3."
+	fi
+}
+
+# ok STATUS MSG: pass when STATUS (an exit status) is 0.
+ok() {
+	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
+	case ${1-} in
+	'' | *[!0-9]*)
+		_tap_result 1 "${2-}" "$where"
+		diag "  ok: '${1-}' is not an exit status"
+		;;
+	*) _tap_result "$1" "${2-}" "$where" ;;
+	esac
+	return 0
+}
+
+# is GOT WANT MSG: string equality.
+is() {
+	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
+	if [ "$1" = "$2" ]; then
+		_tap_result 0 "${3-}" "$where"
+	else
+		_tap_result 1 "${3-}" "$where"
+		diag "         got: '$1'" "    expected: '$2'"
+	fi
+	return 0
+}
+
+# like GOT REGEX MSG: GOT matches the extended regular expression REGEX.
+like() {
+	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
+	if [[ $1 =~ $2 ]]; then
+		_tap_result 0 "${3-}" "$where"
+	else
+		_tap_result 1 "${3-}" "$where"
+		diag "                  '$1'" "    doesn't match '$2'"
+	fi
+	return 0
+}
+
+# run_ok MSG CMD...: pass when CMD exits 0; its output is shown on failure.
+run_ok() {
+	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}" msg=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	_tap_result "$rc" "$msg" "$where"
+	if [ "$rc" != 0 ]; then
+		diag "  command: $*" "  exit status: $rc"
+		[ -z "$out" ] || diag "$out"
+	fi
+	return 0
+}
+
+# bail_out MSG: stop the whole test now.
+bail_out() {
+	_lib_err=$1
+	exit 1
+}
+
+# done_testing: the script reached its end.
+done_testing() {
+	[ -n "$_tap_plan" ] || _tap_out "1..$_tap_n"
+	if [ -n "$_tap_plan" ] && [ "$_tap_plan" != "$_tap_n" ]; then
+		diag "planned $_tap_plan tests but ran $_tap_n"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+	_tap_done=1
+}
+
+# ---------------------------------------------------------------- clean-up
+
+_lib_on_err() {
+	local rc=$?
+	# Only failures that stop the script matter (errexit on), and only the
+	# innermost: ERR fires again in every function the failure leaves.
+	case $- in
+	*e*) ;;
+	*) return 0 ;;
+	esac
+	[ -n "$_lib_err" ] || _lib_err="'$BASH_COMMAND' failed (status $rc) at ${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
+}
+
+# _lib_tail TITLE FILE [N]: the end of FILE on stderr.
+_lib_tail() {
+	[ -s "$2" ] || return 0
+	printf '### %s (%s, last %s lines)\n' "$1" "$2" "${3:-40}" >&2
+	tail -n "${3:-40}" "$2" >&2
+}
+
+_lib_exit() {
+	local rc=$1
+	trap - ERR INT TERM
+	set +eE
+	# Sanitizer and valgrind reports fail the test even if every
+	# assertion passed.
+	local f
+	for f in "$WORK/deployer.log" "$WORK/fcgi.log"; do
+		if [ -f "$f" ] && grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error:|ERROR SUMMARY: [1-9]' "$f"; then
+			diag "sanitizer/valgrind report in $f"
+			_tap_failed=$((_tap_failed + 1))
+		fi
+	done
+	fcgi_stop
+	if [ -z "$_tap_done" ]; then
+		_tap_out "Bail out! ${0##*/} stopped before done_testing (exit status $rc)${_lib_err:+: $_lib_err}"
+		[ "$rc" != 0 ] || rc=1
+	elif [ "$_tap_failed" -gt 0 ]; then
+		rc=1
+	fi
+	if [ "$rc" != 0 ] && [ -n "${WORK-}" ]; then
+		_lib_tail "deployer stderr, CGI runs" "$WORK/deployer.log"
+		_lib_tail "deployer stderr, FastCGI" "$WORK/fcgi.log"
+		_lib_tail dockerd "$WORK/stack/dockerd.log" 20
+		_lib_tail beanstalkd "$WORK/stack/beanstalkd.log" 10
+	fi
+	if [ -n "${WORK-}" ] && [ -d "$WORK" ]; then
+		stack_stop "$WORK/stack" || rc=1
+		if [ "${KEEP_WORK-}" = 1 ]; then
+			printf 'work dir kept: %s\n' "$WORK" >&2
+		else
+			rm -rf --one-file-system -- "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+set -o errtrace
+trap _lib_on_err ERR
+trap '_lib_exit $?' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The work dir: short, because unix socket paths (the FastCGI socket, the
+# stack's docker socket) must stay under 108 bytes.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/${0##*/}.XXXXXX")
+if [ ${#WORK} -gt 60 ]; then
+	rmdir "$WORK"
+	WORK=$(mktemp -d "/tmp/${0##*/}.XXXXXX")
+fi
+export WORK
+
+# ---------------------------------------------------------------- stack
+
+# docker ARGS...: Debian's client, on this test's daemon only.
+docker() {
+	if [ -z "${DOCKER_HOST-}" ] || [ -z "${STACK_DIR-}" ]; then
+		echo "docker: no test stack (call stack_up first)" >&2
+		return 1
+	fi
+	"${DOCKER_BIN:-$STACK_DOCKER}" -H "$DOCKER_HOST" "$@"
+}
+
+# stack_up: start this test's stack in $WORK/stack and load its settings.
+stack_up() {
+	# Never talk to a daemon configured outside the test.
+	unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+	stack_start "$WORK/stack" || bail_out "the test stack did not start"
+	# shellcheck source=/dev/null
+	. "$WORK/stack/stack.env"
+	diag "stack up in $(sed -n 's/^total *//p' "$STACK_DIR/timing")"
+}
+
+# svc_create NAME IMAGE [DOCKER-SERVICE-CREATE-OPTIONS...]: create a
+# service without waiting for it; prints its ID.  --no-resolve-image keeps
+# the spec's image exactly IMAGE (no registry lookup, no digest pinning).
+# Each task of a rolling update takes ~1.5 s here, and the update is
+# "completed" only after the monitor period (default 5 s) has passed after
+# the last task; pass --update-monitor 1s where that wait is not the point.
+svc_create() {
+	local name=$1 image=$2
+	shift 2
+	docker service create --detach --quiet --no-resolve-image \
+	    --name "$name" "$@" "$image"
+}
+
+# svc_image NAME: the image in the service's spec.
+svc_image() {
+	docker service inspect --format \
+	    '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$1"
+}
+
+# svc_update_state NAME: UpdateStatus.State (empty when never updated).
+svc_update_state() {
+	docker service inspect --format \
+	    '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$1"
+}
+
+# svc_running NAME: how many of its tasks are running now.
+svc_running() {
+	docker service ps --filter desired-state=running \
+	    --format '{{.CurrentState}}' "$1" | grep -c '^Running' || true
+}
+
+# svc_wait_running NAME N [TIMEOUT]: wait until exactly N tasks run.
+svc_wait_running() {
+	local i n
+	for ((i = 0; i < ${3:-60} * 5; i++)); do
+		n=$(svc_running "$1")
+		[ "$n" != "$2" ] || return 0
+		sleep 0.2
+	done
+	diag "svc_wait_running $1: $n tasks running, not $2, after ${3:-60} s"
+	diag "$(docker service ps --no-trunc "$1" 2>&1)"
+	return 1
+}
+
+# svc_wait_update NAME [TIMEOUT]: wait for a rolling update to end; print
+# the final UpdateStatus.State (completed, paused, rollback_completed,
+# rollback_paused).
+svc_wait_update() {
+	local i state
+	for ((i = 0; i < ${2:-60} * 5; i++)); do
+		state=$(svc_update_state "$1")
+		case $state in
+		completed | paused | rollback_completed | rollback_paused)
+			printf '%s\n' "$state"
+			return 0
+			;;
+		esac
+		sleep 0.2
+	done
+	diag "svc_wait_update $1: still '$state' after ${2:-60} s"
+	printf '%s\n' "$state"
+	return 1
+}
+
+# svc_containers NAME: IDs of the service's running containers.
+svc_containers() {
+	docker ps -q --filter "label=com.docker.swarm.service.name=$1"
+}
+
+# ---------------------------------------------------------------- requests
+
+# _lib_words VALUE: the words of VALUE, one per line.
+_lib_words() {
+	local -a w
+	read -ra w <<<"$1"
+	[ ${#w[@]} -eq 0 ] || printf '%s\n' "${w[@]}"
+}
+
+# _lib_settings: fill _settings with the process environment for the
+# deployer: CGI_ENV, plus sanitizer options when the test run has them.
+_lib_settings() {
+	local v
+	_settings=()
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -z "${!v-}" ] || _settings+=("$v=${!v}")
+	done
+	mapfile -t -O ${#_settings[@]} _settings < <(_lib_words "${CGI_ENV-}")
+}
+
+# _lib_request METHOD PATH [BODY]: fill _req with the request variables a
+# web server passes (RFC 3875 §4.1) and write the body to $WORK/request.
+# PATH may carry ?QUERY.  PATH_INFO is used as given (servers decode it).
+_lib_request() {
+	local method=$1 path=$2 pi qs='' v skip
+	local -a req
+	pi=${path%%\?*}
+	[ "$pi" = "$path" ] || qs=${path#*\?}
+	req=(REQUEST_METHOD="$method" PATH_INFO="$pi" QUERY_STRING="$qs"
+	    SCRIPT_NAME=/deployer REQUEST_URI="/deployer$path"
+	    SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1
+	    SERVER_SOFTWARE=deployer-tests SERVER_NAME=localhost
+	    SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 REMOTE_PORT=40000
+	    HTTP_HOST=localhost)
+	if [ $# -ge 3 ]; then
+		printf '%s' "$3" >"$WORK/request"
+		req+=(CONTENT_LENGTH="$(wc -c <"$WORK/request")"
+		    CONTENT_TYPE="${CONTENT_TYPE_REQ:-application/json}")
+	else
+		: >"$WORK/request"
+	fi
+	[ -z "${AUTH+set}" ] || req+=(HTTP_AUTHORIZATION="$AUTH")
+	mapfile -t -O ${#req[@]} req < <(_lib_words "${REQ_ENV-}")
+	_req=()
+	for v in "${req[@]}"; do
+		for skip in $(_lib_words "${REQ_UNSET-}"); do
+			[ "${v%%=*}" != "$skip" ] || continue 2
+		done
+		_req+=("$v")
+	done
+}
+
+# _lib_response RC: parse $WORK/response like a web server: headers up to the
+# first empty line (LF or CRLF), Status: or 200.  Output that is not a CGI
+# response (nothing, no end of headers, a line without a colon) gives 502,
+# as nginx does; a timeout gives 504.
+_lib_response() {
+	local rc=$1 LC_ALL=C line len=0 end='' bad=''
+	: >"$WORK/headers"
+	while IFS= read -r line; do
+		len=$((len + ${#line} + 1))
+		line=${line%$'\r'}
+		if [ -z "$line" ]; then
+			end=1
+			break
+		fi
+		case $line in
+		*:*) ;;
+		*) bad=1 ;;
+		esac
+		printf '%s\n' "$line" >>"$WORK/headers"
+	done <"$WORK/response"
+	if [ -n "$end" ]; then
+		tail -c +$((len + 1)) "$WORK/response" >"$WORK/body"
+	else
+		cp "$WORK/response" "$WORK/body"
+	fi
+	BODY=$(cat "$WORK/body")
+	STATUS=$(hdr_get Status)
+	STATUS=${STATUS%% *}
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		STATUS=504
+	elif [ -z "$end" ] || [ -n "$bad" ]; then
+		STATUS=502
+	elif [ -z "$STATUS" ]; then
+		STATUS=200
+	fi
+	export STATUS BODY
+}
+
+# hdr_get NAME: the value of response header NAME (case-insensitive).
+hdr_get() {
+	local name value
+	while IFS=: read -r name value; do
+		if [ "${name,,}" = "${1,,}" ]; then
+			value=${value#"${value%%[![:space:]]*}"}
+			printf '%s\n' "$value"
+			return 0
+		fi
+	done <"$WORK/headers"
+	return 0
+}
+
+# _lib_log FILE: append this request and its stderr to FILE.
+_lib_log() {
+	{
+		printf '=== %s %s (exit %s)\n' "${_req[0]#*=}" "${_req[1]#*=}" "$2"
+		cat "$WORK/stderr"
+	} >>"$1"
+}
+
+# run_cgi METHOD PATH [BODY]: run the deployer as a CGI program, with a clean
+# environment as a web server builds it.  Sets STATUS, BODY, CGI_EXIT;
+# files $WORK/headers, $WORK/body, $WORK/stderr.
+run_cgi() {
+	local -a _req _settings wrapper
+	[ -x "$DEPLOYER" ] || bail_out "$DEPLOYER is not built"
+	_lib_request "$@"
+	_lib_settings
+	read -ra wrapper <<<"${CGI_WRAPPER-}"
+	CGI_EXIT=0
+	(_stack_exec_clean timeout -k 5 "${CGI_TIMEOUT:-60}" \
+	    env -i "${_req[@]}" "${_settings[@]}" "${wrapper[@]}" "$DEPLOYER") \
+	    <"$WORK/request" >"$WORK/response" 2>"$WORK/stderr" || CGI_EXIT=$?
+	_lib_log "$WORK/deployer.log" "$CGI_EXIT"
+	_lib_response "$CGI_EXIT"
+}
+
+# fcgi_start: start the deployer as a FastCGI server on $WORK/fcgi.sock
+# (spawn-fcgi: the listening socket becomes its stdin), with the CGI_ENV
+# settings as its environment and FCGI_ARGS as its arguments.
+fcgi_start() {
+	local -a _settings wrapper args
+	local i
+	[ -x "$DEPLOYER" ] || bail_out "$DEPLOYER is not built"
+	[ -z "${FCGI_PID-}" ] || bail_out "fcgi_start: already running"
+	FCGI_SOCK=$WORK/fcgi.sock
+	rm -f "$FCGI_SOCK"
+	_lib_settings
+	read -ra wrapper <<<"${CGI_WRAPPER-}"
+	read -ra args <<<"${FCGI_ARGS-}"
+	_stack_spawn "$WORK/fcgi.log" env -i "${_settings[@]}" \
+	    "$(command -v spawn-fcgi)" -n -s "$FCGI_SOCK" -M 0600 -- \
+	    "${wrapper[@]}" "$DEPLOYER" "${args[@]}"
+	FCGI_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ ! -S "$FCGI_SOCK" ] || return 0
+		kill -0 "$FCGI_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "fcgi_start: no socket; log:" "$(cat "$WORK/fcgi.log")"
+	return 1
+}
+
+# fcgi_alive: the FastCGI process is still running.
+fcgi_alive() {
+	[ -n "${FCGI_PID-}" ] && [ -d "/proc/$FCGI_PID" ] &&
+	    ! grep -q '^State:.*Z' "/proc/$FCGI_PID/status" 2>/dev/null
+}
+
+# run_fcgi METHOD PATH [BODY]: send one request to the FastCGI process with
+# cgi-fcgi (its environment becomes the request params, its stdin the body;
+# it sends CONTENT_LENGTH bytes).  Sets what run_cgi sets; CGI_EXIT is
+# cgi-fcgi's exit status.
+run_fcgi() {
+	local -a _req
+	[ -n "${FCGI_SOCK-}" ] || bail_out "run_fcgi: call fcgi_start first"
+	_lib_request "$@"
+	CGI_EXIT=0
+	(_stack_exec_clean timeout -k 5 "${CGI_TIMEOUT:-60}" env -i "${_req[@]}" \
+	    "$(command -v cgi-fcgi)" -bind -connect "$FCGI_SOCK") \
+	    <"$WORK/request" >"$WORK/response" 2>"$WORK/stderr" || CGI_EXIT=$?
+	_lib_log "$WORK/fcgi-client.log" "$CGI_EXIT"
+	_lib_response "$CGI_EXIT"
+}
+
+# fcgi_stop: SIGTERM the FastCGI process (SIGKILL after 10 s); its exit
+# status is left in FCGI_EXIT.
+fcgi_stop() {
+	[ -n "${FCGI_PID-}" ] || return 0
+	kill -TERM "$FCGI_PID" 2>/dev/null
+	if ! _stack_wait_gone 10 "$FCGI_PID"; then
+		diag "fcgi_stop: $FCGI_PID ignored SIGTERM"
+		kill -KILL "$FCGI_PID" 2>/dev/null
+	fi
+	local rc=0
+	wait "$FCGI_PID" 2>/dev/null || rc=$?
+	# shellcheck disable=SC2034 # for the tests
+	FCGI_EXIT=$rc
+	FCGI_PID=
+	rm -f "${FCGI_SOCK-}"
+	return 0
+}
+
+# ---------------------------------------------------------------- beanstalkd
+
+# bs_jobs TUBE: reserve and delete every ready job in TUBE; print the bodies,
+# one per line.
+bs_jobs() {
+	local BS_FD='' BS_REPLY BS_DATA id rc=0
+	bs_open "$BEANSTALK_HOST" "$BEANSTALK_PORT" || return 1
+	if [ "$1" != default ]; then
+		if ! bs_cmd "watch $1" || ! bs_cmd "ignore default"; then
+			rc=1
+		fi
+	fi
+	while [ "$rc" = 0 ] && bs_cmd "reserve-with-timeout 0"; do
+		case $BS_REPLY in
+		"RESERVED "*)
+			id=${BS_REPLY#RESERVED }
+			id=${id%% *}
+			printf '%s\n' "$BS_DATA"
+			bs_cmd "delete $id" || rc=1
+			;;
+		TIMED_OUT) break ;;
+		*)
+			diag "bs_jobs $1: unexpected reply '$BS_REPLY'"
+			rc=1
+			;;
+		esac
+	done
+	bs_close
+	return "$rc"
+}
+
+# bs_count TUBE [FIELD]: a number from stats-tube (default
+# current-jobs-ready); 0 for a tube that does not exist.
+bs_count() {
+	# shellcheck disable=SC2034 # BS_* are set by bs_open and bs_cmd
+	local BS_FD='' BS_REPLY BS_DATA line field=${2:-current-jobs-ready}
+	bs_open "$BEANSTALK_HOST" "$BEANSTALK_PORT" || return 1
+	bs_cmd "stats-tube $1"
+	bs_close
+	case $BS_REPLY in
+	NOT_FOUND)
+		echo 0
+		return 0
+		;;
+	"OK "*) ;;
+	*)
+		diag "bs_count $1: unexpected reply '$BS_REPLY'"
+		return 1
+		;;
+	esac
+	while IFS= read -r line; do
+		case $line in
+		"$field: "*)
+			printf '%s\n' "${line#*: }"
+			return 0
+			;;
+		esac
+	done <<<"$BS_DATA"
+	diag "bs_count $1: no field $field"
+	return 1
+}
+
+# ---------------------------------------------------------------- JSON
+
+# json_get FIELD: FIELD of the JSON in $BODY (a jq path; the leading dot may
+# be left out: status, error.message, .items[0]).  Prints nothing for null
+# or a missing field, and when BODY is not JSON (with a diagnostic).
+json_get() {
+	local path=$1
+	[ "${path#.}" != "$path" ] || path=.$path
+	if ! printf '%s' "$BODY" |
+	    jq -r "$path | if . == null then empty else . end" 2>/dev/null; then
+		diag "json_get $1: not JSON or no such path: '$BODY'"
+	fi
+	return 0
+}
