@@ -69,9 +69,23 @@ lib_case status 'ok maybe "odd status"' 'done_testing'
 like "$CASE_OUT" "not ok 1 - odd status.*'maybe' is not an exit status" \
     "TAP: ok refuses a non-numeric status"
 
+lib_case exits 'at_exit "echo first added"' 'at_exit "echo second added"' \
+    'ok 0 "x"' 'done_testing'
+like "$CASE_OUT" $'1..1\nsecond added\nfirst added' "at_exit: runs last-added first"
+
 lib_case nostack 'docker info' 'done_testing'
 like "$CASE_OUT" 'no test stack.*Bail out!' \
     "docker() refuses to run without a test stack"
+
+# A test that dies with a stack of its own in $WORK leaves nothing behind.
+# shellcheck disable=SC2016 # expanded by the case script
+lib_case orphan 'stack_start "$WORK/extra" >/dev/null 2>&1' \
+    'echo "dir=$WORK/extra"' 'false' 'done_testing'
+orphan=$(sed -n 's/^dir=//p' <<<"$CASE_OUT")
+like "$orphan" "/extra\$" "a dying test with its own stack in \$WORK"
+is "$(_stack_pids_matching "$orphan/")$(_stack_mounts "$orphan")" "" \
+    "... leaves no process or mount of it"
+ok "$([ ! -e "$orphan" ] && echo 0 || echo 1)" "... nor its directory"
 
 # ------------------------------------------------------------ the stack
 t0=$(date +%s%N)
@@ -86,6 +100,8 @@ is "$(docker info --format '{{.Swarm.ControlAvailable}}')" true \
     "node is a manager"
 is "$(docker version --format '{{.Server.Version}}' | cut -d. -f1)" 20 \
     "Debian's dockerd 20.10"
+is "$(docker version --format '{{.Client.Version}}' | cut -d. -f1)" 20 \
+    "docker() is Debian's client, whatever else is on PATH"
 
 ids=$(for i in local/app:v1 local/app:v2 local/app:v3 local/crash:v1; do
 	docker image inspect --format '{{.Id}}' "$i"
@@ -309,6 +325,49 @@ ok "$(fcgi_alive || [ -d "/proc/$pid" ] && echo 1 || echo 0)" "fcgi_stop: proces
 is "$FCGI_EXIT" 0 "fcgi_stop: exited 0 on SIGTERM"
 ok "$([ ! -e "$WORK/fcgi.sock" ] && echo 0 || echo 1)" "fcgi_stop: socket removed"
 
+# ------------------------------------------------------------ daemons
+port=$(free_port)
+bg_start listener socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+    SYSTEM:'echo hello'
+pid=$BG_PID
+rc=0; wait_tcp "$port" || rc=$?
+is "$rc" 0 "bg_start, wait_tcp: a listener on a free port"
+is "$(exec 3<>"/dev/tcp/127.0.0.1/$port" && head -n1 <&3)" hello \
+    "... that answers"
+bg_stop listener
+ok "$(_stack_wait_gone 5 "$pid" && echo 0 || echo 1)" "bg_stop: it is gone"
+# shellcheck disable=SC2016 # expanded by the case script
+lib_case bg 'bg_start sleeper sleep 1000' 'echo "pid=$BG_PID"' \
+    'done_testing'
+pid=$(sed -n 's/^pid=//p' <<<"$CASE_OUT")
+like "$pid" '^[0-9]+$' "bg_start in a test that does not stop it"
+ok "$(_stack_wait_gone 5 "$pid" && echo 0 || echo 1)" "... is stopped at exit"
+
+# A daemon in the stack's network namespace, where dockerd's 127.0.0.1 is.
+bg_start nslistener stack_netns_exec "$STACK_DIR" \
+    socat TCP-LISTEN:5000,bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo netns'
+for ((i = 0; i < 50; i++)); do
+	got=$(stack_netns_exec "$STACK_DIR" bash -c \
+	    'exec 3<>/dev/tcp/127.0.0.1/5000 && head -n1 <&3' 2>/dev/null) && break
+	sleep 0.1
+done
+is "$got" netns "bg_start + stack_netns_exec: a listener in dockerd's namespace"
+mapfile -t socats < <(_stack_pids_matching "TCP-LISTEN:5000,bind=127.0.0.1")
+like "${socats[*]}" '^[0-9]+$' "... one socat process"
+bg_stop nslistener
+ok "$(_stack_wait_gone 5 "${socats[@]}" && echo 0 || echo 1)" \
+    "bg_stop: stops the process under the function's subshell too"
+
+# A process left running in the namespace is stopped by stack_stop (below).
+stack_netns_exec "$STACK_DIR" socat TCP-LISTEN:5001,bind=127.0.0.1 \
+    SYSTEM:true </dev/null >/dev/null 2>&1 &
+for ((i = 0; i < 50; i++)); do
+	mapfile -t stray < <(_stack_pids_matching "TCP-LISTEN:5001,bind=127.0.0.1")
+	[ ${#stray[@]} -eq 0 ] || break
+	sleep 0.1
+done
+like "${stray[*]}" '^[0-9]+$' "a stray process in the stack's namespace"
+
 # ------------------------------------------------------------ a partial start
 (STACK_DOCKER=/bin/false STACK_START_TIMEOUT=2 stack_start "$WORK/partial") \
     >/dev/null 2>&1 && rc=0 || rc=$?
@@ -341,11 +400,11 @@ ok $? "stack_stop"
 diag "stack_stop: $((($(date +%s%N) - t0) / 1000000)) ms"
 # Exited processes reparented to init may stay zombies for a moment.
 left=
-for p in "$dockerd_pid" "$bs_pid" "${daemons[@]}" "${cpids[@]}"; do
+for p in "$dockerd_pid" "$bs_pid" "${daemons[@]}" "${cpids[@]}" "${stray[@]}"; do
 	_stack_wait_gone 5 "$p" ||
 	    left+=" $p($(tr '\0' ' ' <"/proc/$p/cmdline"))"
 done
-is "$left" "" "no dockerd, containerd, shim, container or beanstalkd left"
+is "$left" "" "no dockerd, containerd, shim, container, beanstalkd or stray left"
 is "$(_stack_pids_matching "$STACK_DIR/")$(_stack_pids_matching "$exec_root/")" \
     "" "no process mentions the stack's dirs"
 is "$(_stack_mounts "$STACK_DIR" "$exec_root")" "" "no mounts left under the stack's dirs"
