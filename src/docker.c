@@ -42,7 +42,7 @@ api_minor(const char *v)
 static int
 fail_transport(struct request *req, enum http_fail f, const char *errstr)
 {
-	log_warnx("docker: %s", errstr);
+	log_warnx("docker at %s: %s", req->cfg->docker_host, errstr);
 	switch (f) {
 	case HTTP_FAIL_TIMEOUT:
 		return req_fail(req, 504, "Docker did not answer in time");

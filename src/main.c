@@ -80,6 +80,26 @@ sanitize_fds(void)
 	}
 }
 
+/* 0 when systemd passed exactly one socket to this process (LISTEN_PID,
+ * LISTEN_FDS), which is then fd 3. */
+static int
+activated_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *errstr;
+	uint64_t p, n;
+
+	if (pid == NULL || fds == NULL ||
+	    parse_u64(pid, 1, UINT64_MAX, &p, &errstr) == -1 ||
+	    parse_u64(fds, 1, 1, &n, &errstr) == -1 ||
+	    p != (uint64_t)getpid())
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 0;
+}
+
 /* deployer --hash-token: the configuration line for a new token. */
 static int
 hash_token(const char *name)
@@ -339,7 +359,11 @@ main(int argc, char *argv[])
 
 	if (listen_addr == NULL)
 		listen_addr = cfg.bind;
-	if (listen_addr != NULL &&
+	/* systemd socket activation (Accept=no): the socket is fd 3.  With
+	 * StandardInput=socket it is fd 0, which io_open finds by itself. */
+	if (listen_addr == NULL && activated_fd() == 0)
+		listen_fd = 3;
+	else if (listen_addr != NULL &&
 	    (listen_fd = io_listen(listen_addr, &errstr)) == -1) {
 		log_warnx("cannot listen on %s: %s", listen_addr, errstr);
 		cfg_free(&cfg);
