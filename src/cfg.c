@@ -253,7 +253,7 @@ read_file(struct loader *l, const char *path, int must_exist)
 {
 	struct buf text;
 	const char *errstr;
-	int seen[S_COUNT] = {0};
+	int seen[S_COUNT] = {0}, rc = -1;
 	char *line, *next, *end;
 	unsigned lineno = 0;
 	size_t i;
@@ -264,8 +264,8 @@ read_file(struct loader *l, const char *path, int must_exist)
 		return fail(l, "%s: %s", path, errstr);
 	}
 	if (memchr(buf_str(&text), '\0', text.len) != NULL) {
-		buf_free(&text);
-		return fail(l, "%s: contains a NUL byte", path);
+		fail(l, "%s: contains a NUL byte", path);
+		goto out;
 	}
 	for (line = text.data; line != NULL && *line != '\0'; line = next) {
 		char *eq, *key, *val, where[320];
@@ -276,52 +276,56 @@ read_file(struct loader *l, const char *path, int must_exist)
 		if (end == NULL)
 			end = line + strlen(line);
 		if ((size_t)(end - line) > CFG_LINE_MAX) {
-			buf_free(&text);
-			return fail(l, "%s:%u: line too long", path, lineno);
+			fail(l, "%s:%u: line too long", path, lineno);
+			goto out;
 		}
 		*end = '\0';
 		key = trim(line, end);
 		if (*key == '\0' || *key == '#')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
-			buf_free(&text);
-			return fail(l, "%s:%u: expected 'key = value'", path,
-			    lineno);
+			fail(l, "%s:%u: expected 'key = value'", path, lineno);
+			goto out;
 		}
 		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
 		key = trim(key, eq);
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		if (strncmp(key, "token.", 6) == 0) {
-			snprintf(where, sizeof(where), "%s:%u", path, lineno);
-			if (add_named(l, key + 6, val, where) == -1) {
-				buf_free(&text);
-				return -1;
-			}
+			if (add_named(l, key + 6, val, where) == -1)
+				goto out;
 			continue;
 		}
 		for (i = 0; i < S_COUNT; i++)
 			if (strcmp(key, settings[i].key) == 0)
 				break;
 		if (i == S_COUNT) {
-			/* The key may be a pasted secret: show a little. */
-			buf_free(&text);
-			return fail(l, "%s:%u: unknown setting '%.40s'", path,
-			    lineno, key);
+			/* A key that does not look like one may be a pasted
+			 * secret: name it only when it is a plain word. */
+			if (strlen(key) <= 32 && strspn(key,
+			    "abcdefghijklmnopqrstuvwxyz_") == strlen(key))
+				fail(l, "%s: unknown setting '%s'", where, key);
+			else
+				fail(l, "%s: unknown setting", where);
+			goto out;
 		}
 		if (seen[i]) {
-			buf_free(&text);
-			return fail(l, "%s:%u: '%s' is set twice", path,
-			    lineno, key);
+			fail(l, "%s: '%s' is set twice", where, key);
+			goto out;
 		}
 		seen[i] = 1;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		raw_set(&l->v[i], val, strlen(val), where);
 	}
-	wipe(text.data, text.len);
-	buf_free(&text);
-	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL)
-		return fail(l, "%s: set either 'token' or 'token_file', not both",
+	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
+		fail(l, "%s: set either 'token' or 'token_file', not both",
 		    path);
-	return 0;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (text.data != NULL)
+		wipe(text.data, text.len);
+	buf_free(&text);
+	return rc;
 }
 
 static void
@@ -606,9 +610,10 @@ load_notify(struct config *c, struct loader *l)
 		const char *k = item->string;
 
 		if (!cJSON_IsString(item)) {
+			fail(l, "%s: NOTIFY_FLAGS: \"%.40s\" must be a string",
+			    r->where, k);
 			cJSON_Delete(root);
-			return fail(l, "%s: NOTIFY_FLAGS: \"%.40s\" must be a "
-			    "string", r->where, k);
+			return -1;
 		}
 		if (strcmp(k, "addr") == 0)
 			addr = item->valuestring;
@@ -617,9 +622,10 @@ load_notify(struct config *c, struct loader *l)
 		else if (strcmp(k, "template") == 0)
 			b64 = item->valuestring;
 		else {
-			cJSON_Delete(root);
-			return fail(l, "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
+			fail(l, "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
 			    "(expected addr, tube, template)", r->where, k);
+			cJSON_Delete(root);
+			return -1;
 		}
 	}
 	if (addr == NULL || *addr == '\0' || tube == NULL || b64 == NULL) {
