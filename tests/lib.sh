@@ -25,9 +25,11 @@
 # exits non-zero.  TAP lines go to the script's original stdout even from
 # inside $(...).
 #
-# Clean-up (EXIT trap): fcgi_stop, stack_stop, remove $WORK (unless
-# KEEP_WORK=1).  On failure the deployer's stderr and the end of the daemon
-# logs are copied to stderr, which automake puts into the test's .log file.
+# Clean-up (EXIT trap; a test must not set its own): at_exit commands (last
+# first), fcgi_stop, bg_stop for every bg_start, stack_stop for every stack
+# in $WORK, remove $WORK (unless KEEP_WORK=1).  On failure the deployer's
+# stderr and the end of the daemon logs are copied to stderr, which automake
+# puts into the test's .log file.
 #
 # Variables a test may set:
 #   CGI_ENV      settings: space-separated NAME=VALUE, given to the deployer's
@@ -200,7 +202,14 @@ _lib_exit() {
 			_tap_failed=$((_tap_failed + 1))
 		fi
 	done
+	local i name
+	for ((i = ${#_lib_at_exit[@]} - 1; i >= 0; i--)); do
+		eval "${_lib_at_exit[i]}"
+	done
 	fcgi_stop
+	for name in "${!_lib_bg[@]}"; do
+		bg_stop "$name"
+	done
 	if [ -z "$_tap_done" ]; then
 		_tap_out "Bail out! ${0##*/} stopped before done_testing (exit status $rc)${_lib_err:+: $_lib_err}"
 		[ "$rc" != 0 ] || rc=1
@@ -214,8 +223,15 @@ _lib_exit() {
 		_lib_tail beanstalkd "$WORK/stack/beanstalkd.log" 10
 	fi
 	if [ -n "${WORK-}" ] && [ -d "$WORK" ]; then
-		stack_stop "$WORK/stack" || rc=1
-		if [ "${KEEP_WORK-}" = 1 ]; then
+		# Every stack in the work dir: stack_up's, and any a test
+		# started itself.  If one cannot be stopped, removing the
+		# directory would only delete what stack_stop needs.
+		local marker keep=${KEEP_WORK-}
+		for marker in "$WORK"/*/.stack; do
+			[ -f "$marker" ] || continue
+			stack_stop "${marker%/.stack}" || { rc=1; keep=1; }
+		done
+		if [ "$keep" = 1 ]; then
 			printf 'work dir kept: %s\n' "$WORK" >&2
 		else
 			rm -rf --one-file-system -- "$WORK"
@@ -224,6 +240,8 @@ _lib_exit() {
 	exit "$rc"
 }
 
+_lib_at_exit=()
+declare -A _lib_bg=()
 set -o errtrace
 trap _lib_on_err ERR
 trap '_lib_exit $?' EXIT
@@ -416,7 +434,8 @@ _lib_response() {
 	elif [ -z "$STATUS" ]; then
 		STATUS=200
 	fi
-	export STATUS BODY
+	# Not exported: a big body in the environment would break every
+	# later exec (one string may hold at most 128 KiB).
 }
 
 # hdr_get NAME: the value of response header NAME (case-insensitive).
@@ -470,10 +489,11 @@ fcgi_start() {
 	_lib_settings
 	read -ra wrapper <<<"${CGI_WRAPPER-}"
 	read -ra args <<<"${FCGI_ARGS-}"
-	_stack_spawn "$WORK/fcgi.log" env -i "${_settings[@]}" \
+	# Output in $WORK/fcgi.log.
+	bg_start fcgi env -i "${_settings[@]}" \
 	    "$(command -v spawn-fcgi)" -n -s "$FCGI_SOCK" -M 0600 -- \
 	    "${wrapper[@]}" "$DEPLOYER" "${args[@]}"
-	FCGI_PID=$!
+	FCGI_PID=$BG_PID
 	for ((i = 0; i < 100; i++)); do
 		[ ! -S "$FCGI_SOCK" ] || return 0
 		kill -0 "$FCGI_PID" 2>/dev/null || break
@@ -485,8 +505,7 @@ fcgi_start() {
 
 # fcgi_alive: the FastCGI process is still running.
 fcgi_alive() {
-	[ -n "${FCGI_PID-}" ] && [ -d "/proc/$FCGI_PID" ] &&
-	    ! grep -q '^State:.*Z' "/proc/$FCGI_PID/status" 2>/dev/null
+	[ -n "${FCGI_PID-}" ] && ! _stack_wait_gone 0 "$FCGI_PID"
 }
 
 # run_fcgi METHOD PATH [BODY]: send one request to the FastCGI process with
@@ -505,22 +524,74 @@ run_fcgi() {
 	_lib_response "$CGI_EXIT"
 }
 
-# fcgi_stop: SIGTERM the FastCGI process (SIGKILL after 10 s); its exit
-# status is left in FCGI_EXIT.
+# fcgi_stop: stop the FastCGI process as bg_stop does; its exit status is
+# left in FCGI_EXIT.
 fcgi_stop() {
 	[ -n "${FCGI_PID-}" ] || return 0
-	kill -TERM "$FCGI_PID" 2>/dev/null
-	if ! _stack_wait_gone 10 "$FCGI_PID"; then
-		diag "fcgi_stop: $FCGI_PID ignored SIGTERM"
-		kill -KILL "$FCGI_PID" 2>/dev/null
-	fi
-	local rc=0
-	wait "$FCGI_PID" 2>/dev/null || rc=$?
+	bg_stop fcgi
 	# shellcheck disable=SC2034 # for the tests
-	FCGI_EXIT=$rc
+	FCGI_EXIT=$BG_EXIT
 	FCGI_PID=
 	rm -f "${FCGI_SOCK-}"
-	return 0
+}
+
+# ---------------------------------------------------------------- daemons
+
+# at_exit COMMAND: run COMMAND (a string, eval'd) when the test exits,
+# before the stack stops; the last one added runs first.
+at_exit() {
+	_lib_at_exit+=("$1")
+}
+
+# bg_start NAME CMD...: run CMD in the background (a web server in the
+# foreground, say) with its output in $WORK/NAME.log and no stray
+# descriptors; its pid is in BG_PID.  It is stopped at exit.  CMD may be a
+# function: `bg_start registry stack_netns_exec "$STACK_DIR" docker-registry
+# serve config.yml` runs a registry where dockerd can reach it.
+bg_start() {
+	local name=$1
+	shift
+	[ -z "${_lib_bg[$name]-}" ] || bail_out "bg_start: $name runs already"
+	_stack_spawn "$WORK/$name.log" "$@"
+	_lib_bg[$name]=$!
+	# shellcheck disable=SC2034 # for the tests
+	BG_PID=$!
+}
+
+# bg_stop NAME: SIGTERM it and its descendants (SIGKILL after 10 s); its
+# exit status is left in BG_EXIT.
+bg_stop() {
+	local name=$1 pid=${_lib_bg[$1]-} rc=0
+	[ -n "$pid" ] || return 0
+	_stack_kill_tree TERM "$pid"
+	if ! _stack_wait_gone 10 "$pid"; then
+		diag "bg_stop $name: $pid ignored SIGTERM"
+		_stack_kill_tree KILL "$pid"
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	unset "_lib_bg[$name]"
+	# shellcheck disable=SC2034 # for the tests
+	BG_EXIT=$rc
+}
+
+# wait_tcp PORT [SECONDS]: wait until 127.0.0.1:PORT accepts connections
+# (default 10 s).
+wait_tcp() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	diag "wait_tcp: nothing listens on 127.0.0.1:$1 after ${2:-10} s"
+	return 1
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on (see
+# stack_free_port; the caller's daemon may still lose a race for it).
+free_port() {
+	stack_free_port
 }
 
 # ---------------------------------------------------------------- beanstalkd

@@ -54,7 +54,8 @@ _stack_q() {
 	printf "'%s'" "${1//\'/\'\\\'\'}"
 }
 
-# _stack_exec_clean CMD...: close every descriptor above 2, then exec CMD.
+# _stack_exec_clean CMD...: close every descriptor above 2, then exec CMD
+# (or, for a shell function such as stack_netns_exec, run it and exit).
 # A daemon that inherits the test's TAP output pipe (or the pipe of whatever
 # runs the test) keeps it open, and the reader (automake's tap-driver, a CI
 # log collector) then waits for EOF until the daemon dies.  A CGI program
@@ -67,12 +68,16 @@ _stack_exec_clean() {
 			eval "exec $fd>&-"
 		fi
 	done
+	if declare -F -- "$1" >/dev/null; then
+		"$@"
+		exit
+	fi
 	exec "$@"
 }
 
 # _stack_spawn LOG CMD...: run CMD in the background with stdin from
 # /dev/null, stdout and stderr appended to LOG, no other descriptors.  $! is
-# CMD's pid.
+# CMD's pid (for a function: the subshell running it).
 _stack_spawn() {
 	local log=$1
 	shift
@@ -142,12 +147,13 @@ stack_free_port() {
 	return 1
 }
 
-# _stack_docker DIR ARGS...: the Debian client against DIR's daemon only.
+# _stack_docker DIR ARGS...: the Debian client against DIR's daemon only,
+# for at most $_stack_cli_timeout (default 60) seconds.
 _stack_docker() {
 	local dir=$1
 	shift
-	DOCKER_CONFIG=$dir/docker-config timeout 60 "$STACK_DOCKER" \
-	    -H "unix://$(cat "$dir/docker-sock" 2>/dev/null)" "$@"
+	DOCKER_CONFIG=$dir/docker-config timeout "${_stack_cli_timeout:-60}" \
+	    "$STACK_DOCKER" -H "unix://$(cat "$dir/docker-sock" 2>/dev/null)" "$@"
 }
 
 # _stack_rootfs ROOT: a busybox root: /bin/busybox and a hard link per applet
@@ -295,7 +301,12 @@ _stack_env() {
 
 # stack_start DIR: start a stack in DIR (created if missing; must be empty).
 # On failure it prints why (with the dockerd log) and returns 1, leaving what
-# it started for stack_stop DIR, which is safe after a partial start.
+# it started for stack_stop DIR, which is safe after a partial start; 2 when
+# DIR is not empty (nothing started: do not stop what is in there).
+#
+# Outside DIR, dockerd creates /etc/docker/key.json once (shared by all
+# daemons; written atomically) and its shims put sockets in /run/containerd/s
+# (unique names, removed when they exit).
 stack_start() {
 	local dir=${1:?usage: stack_start DIR} exec_root sock pid i _stack_t0
 	# Every step is checked explicitly, so errexit (the caller's or not)
@@ -307,12 +318,16 @@ stack_start() {
 	dir=$(cd "$dir" && pwd -P) || return 1
 	if [ -n "$(ls -A "$dir")" ]; then
 		_stack_err "$dir is not empty"
-		return 1
+		return 2
 	fi
 	# The marker lets stack_stop remove DIR, and nothing it did not create.
 	printf 'tests/stack.sh %s\n' "$(date -u +%FT%TZ)" >"$dir/.stack" ||
 	    return 1
 	mkdir -p "$dir/data" "$dir/docker-config" || return 1
+	# An empty daemon.json: a host's /etc/docker/daemon.json (hosts,
+	# data-root, storage-driver, ...) would conflict with the flags below,
+	# and dockerd refuses to start then.
+	printf '{}\n' >"$dir/daemon.json" || return 1
 
 	# containerd's longest socket is EXEC/containerd/containerd.sock.ttrpc
 	# (EXEC + 33 bytes); keep EXEC to 60 bytes so sockets fit in 107.
@@ -333,7 +348,8 @@ stack_start() {
 	# init system of whoever runs the tests.
 	_stack_spawn "$dir/dockerd.log" env -u NOTIFY_SOCKET PATH="$STACK_PATH" \
 	    unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
-	    dockerd --host "unix://$sock" --data-root "$dir/data" \
+	    dockerd --config-file "$dir/daemon.json" \
+	    --host "unix://$sock" --data-root "$dir/data" \
 	    --exec-root "$exec_root" --pidfile "$dir/docker.pid" \
 	    --iptables=false --ip-masq=false --bridge=none \
 	    --storage-driver=vfs
@@ -359,7 +375,11 @@ stack_start() {
 	_stack_docker "$dir" swarm init --advertise-addr 127.0.0.1 \
 	    --listen-addr 127.0.0.1:2377 >"$dir/swarm-init.log" 2>&1 &
 	pid=$!
-	_stack_images "$dir" || { _stack_err "image import failed"; return 1; }
+	if ! _stack_images "$dir"; then
+		_stack_err "image import failed"
+		wait "$pid"
+		return 1
+	fi
 	_stack_mark "$dir" images
 	if ! wait "$pid"; then
 		_stack_err "swarm init failed:"
@@ -399,13 +419,38 @@ _stack_mounts() {
 	done </proc/self/mounts | sort -rn | cut -f2-
 }
 
-# _stack_kill_tree SIGNAL PID: signal PID's descendants, then PID.
+# _stack_kill_tree SIGNAL PID: signal PID's descendants, then PID.  Any of
+# them may be gone already: that is no failure.
 _stack_kill_tree() {
 	local sig=$1 pid=$2 child
 	for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
 		_stack_kill_tree "$sig" "$child"
 	done
-	kill "-$sig" "$pid" 2>/dev/null
+	kill "-$sig" "$pid" 2>/dev/null || true
+}
+
+# _stack_netns_strays DOCKERD-PID EXEC_ROOT: stop the processes that run in
+# dockerd's network namespace but are not dockerd's (containerd, shims): what
+# stack_netns_exec started and nobody stopped, a registry say.  They would
+# keep running, and keep the namespace alive.  Only while dockerd is alive
+# does the namespace's inode number identify it; once freed, the number can
+# be given to a new namespace.
+_stack_netns_strays() {
+	local dpid=$1 exec_root=$2 ns ino path pid
+	local -a strays=()
+	ns=$(stat -L -c %i "/proc/$dpid/ns/net" 2>/dev/null) || return 0
+	while read -r ino path; do
+		pid=${path#/proc/}
+		pid=${pid%/ns/net}
+		if [ "$ino" = "$ns" ] && [ "$pid" != "$dpid" ] &&
+		    ! _stack_pid_is "$pid" "$exec_root/"; then
+			strays+=("$pid")
+		fi
+	done < <(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null)
+	[ ${#strays[@]} -gt 0 ] || return 0
+	_stack_err "stopping processes left in the stack's network namespace: ${strays[*]}"
+	kill -TERM "${strays[@]}" 2>/dev/null
+	_stack_wait_gone 5 "${strays[@]}" || kill -KILL "${strays[@]}" 2>/dev/null
 }
 
 # _stack_stop_dockerd DIR PID EXEC_ROOT: SIGTERM dockerd and wait for it.
@@ -420,7 +465,7 @@ _stack_stop_dockerd() {
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < STACK_STOP_TIMEOUT * 10; i++)); do
 		_stack_wait_gone 0 "$pid" && return 0
-		if grep -q 'Daemon shutdown complete' "$dir/dockerd.log" &&
+		if grep -q 'Daemon shutdown complete' "$dir/dockerd.log" 2>/dev/null &&
 		    { [ ${#ctrd[@]} -eq 0 ] || _stack_wait_gone 0 "${ctrd[@]}"; }; then
 			kill -KILL "$pid" 2>/dev/null
 			_stack_wait_gone 5 "$pid"
@@ -438,9 +483,10 @@ _stack_stop_dockerd() {
 stack_stop() {
 	local dir=${1:?usage: stack_stop DIR} exec_root short pid cid i mp sock
 	local -a pids shims
-	# Best effort throughout: no failing step may stop the cleanup.
-	local -
-	set +eE
+	# Best effort throughout: no failing step (nor a bug tripping nounset)
+	# may stop the cleanup, and a hung daemon may not hold it up long.
+	local - _stack_cli_timeout=10
+	set +eEu
 	[ -f "$dir/.stack" ] || return 0
 	dir=$(cd "$dir" && pwd -P) || return 1
 	exec_root=$(cat "$dir/exec-root" 2>/dev/null)
@@ -456,6 +502,7 @@ stack_stop() {
 		# shellcheck disable=SC2086
 		[ -z "$svcs" ] ||
 		    _stack_docker "$dir" service rm $svcs >/dev/null 2>&1
+		_stack_netns_strays "$pid" "$exec_root"
 		_stack_stop_dockerd "$dir" "$pid" "$exec_root"
 	fi
 	# Reap dockerd if this shell started it.
@@ -526,28 +573,32 @@ stack_stop() {
 	return 0
 }
 
-# _stack_shim_sockets PID...: the socket files the shims listen on (found
-# via the socket inodes of their descriptors in /proc/net/unix).
+# _stack_shim_sockets PID...: the socket files the shims listen on, found
+# via the socket inodes of their descriptors in /proc/PID/net/unix (the
+# shims' network namespace is dockerd's, not ours).
 _stack_shim_sockets() {
-	local pid fd inodes=" "
+	local pid fd inodes
 	for pid in "$@"; do
+		inodes=" "
 		for fd in /proc/"$pid"/fd/*; do
 			fd=$(readlink "$fd" 2>/dev/null) || continue
 			case $fd in
 			socket:\[*\]) fd=${fd#socket:[}; inodes+="${fd%]} " ;;
 			esac
 		done
-	done
-	awk -v inodes="$inodes" 'NR > 1 && $8 ~ /^\/run\/containerd\/s\// &&
-	    index(inodes, " " $7 " ") { print $8 }' /proc/net/unix
+		awk -v inodes="$inodes" 'NR > 1 && $8 ~ /^\/run\/containerd\/s\// &&
+		    index(inodes, " " $7 " ") { print $8 }' "/proc/$pid/net/unix"
+	done 2>/dev/null | sort -u
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -eu
 	case ${1-}:${2-} in
 	start:?*)
-		if ! stack_start "$2"; then
-			stack_stop "$2"
+		rc=0
+		stack_start "$2" || rc=$?
+		if [ "$rc" != 0 ]; then
+			[ "$rc" = 2 ] || stack_stop "$2"
 			exit 1
 		fi
 		cat "$2/timing"

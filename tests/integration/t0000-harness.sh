@@ -344,25 +344,27 @@ like "$pid" '^[0-9]+$' "bg_start in a test that does not stop it"
 ok "$(_stack_wait_gone 5 "$pid" && echo 0 || echo 1)" "... is stopped at exit"
 
 # A daemon in the stack's network namespace, where dockerd's 127.0.0.1 is.
+# ($WORK in the command lines tells this run's processes from another's.)
 bg_start nslistener stack_netns_exec "$STACK_DIR" \
-    socat TCP-LISTEN:5000,bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo netns'
+    socat TCP-LISTEN:5000,bind=127.0.0.1,reuseaddr,fork \
+    SYSTEM:"echo netns; : $WORK"
 for ((i = 0; i < 50; i++)); do
 	got=$(stack_netns_exec "$STACK_DIR" bash -c \
 	    'exec 3<>/dev/tcp/127.0.0.1/5000 && head -n1 <&3' 2>/dev/null) && break
 	sleep 0.1
 done
 is "$got" netns "bg_start + stack_netns_exec: a listener in dockerd's namespace"
-mapfile -t socats < <(_stack_pids_matching "TCP-LISTEN:5000,bind=127.0.0.1")
-like "${socats[*]}" '^[0-9]+$' "... one socat process"
+mapfile -t socats < <(_stack_pids_matching "netns; : $WORK")
+like "${socats[*]}" '^[0-9]+( [0-9]+)*$' "... socat runs"
 bg_stop nslistener
 ok "$(_stack_wait_gone 5 "${socats[@]}" && echo 0 || echo 1)" \
     "bg_stop: stops the process under the function's subshell too"
 
 # A process left running in the namespace is stopped by stack_stop (below).
 stack_netns_exec "$STACK_DIR" socat TCP-LISTEN:5001,bind=127.0.0.1 \
-    SYSTEM:true </dev/null >/dev/null 2>&1 &
+    SYSTEM:"true $WORK" </dev/null >/dev/null 2>&1 &
 for ((i = 0; i < 50; i++)); do
-	mapfile -t stray < <(_stack_pids_matching "TCP-LISTEN:5001,bind=127.0.0.1")
+	mapfile -t stray < <(_stack_pids_matching "SYSTEM:true $WORK")
 	[ ${#stray[@]} -eq 0 ] || break
 	sleep 0.1
 done

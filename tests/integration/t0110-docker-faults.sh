@@ -11,25 +11,16 @@ TOKEN=t0ken-$$
 AUTH=$TOKEN
 
 # fake MODE: start the stand-in on $WORK/fake-MODE.sock; calls are logged
-# to $WORK/calls-MODE.
+# to $WORK/calls-MODE.  Stopped at exit.
 fake() {
 	rm -f "$WORK/fake-$1.sock"
-	"$FAKE" "$WORK/fake-$1.sock" "$1" "$WORK/calls-$1" 2>>"$WORK/fake.log" &
-	FAKES+=($!)
+	bg_start "fake-$1" "$FAKE" "$WORK/fake-$1.sock" "$1" "$WORK/calls-$1"
 	for _ in $(seq 50); do
 		[ -S "$WORK/fake-$1.sock" ] && return 0
 		sleep 0.1
 	done
 	bail_out "fakedocker $1 did not start"
 }
-FAKES=()
-cleanup_fakes() {
-	local p
-	for p in "${FAKES[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-}
-trap 'rc=$?; cleanup_fakes; _lib_exit $rc' EXIT
 
 for m in hang garbage truncated badjson sequence; do
 	fake "$m"
@@ -73,13 +64,10 @@ is "$(grep -c '^GET .*/services/blog' "$WORK/calls-sequence")" 3 \
     "... each after a fresh read"
 
 # A socket file with nobody listening.
-python_free_sock=$WORK/dead.sock
-"$FAKE" "$python_free_sock" record "$WORK/calls-dead" &
-dead=$!
-sleep 0.3
-kill "$dead"
-wait "$dead" 2>/dev/null || true
-CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=unix://$python_free_sock"
+fake record
+mv "$WORK/fake-record.sock" "$WORK/dead.sock"
+bg_stop fake-record
+CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=unix://$WORK/dead.sock"
 run_cgi PUT /service/blog '{"image": "local/app:v2"}'
 is "$STATUS" 502 "a socket with nobody listening: 502"
 like "$(json_get error)" unreachable "... Docker is unreachable"

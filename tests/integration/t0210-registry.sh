@@ -32,13 +32,8 @@ auth:
     realm: test
     path: $WORK/registry/htpasswd
 YML
-# Spawned with every descriptor above 2 closed, so that it holds no pipe
-# of the test's open.
-_stack_spawn "$WORK/registry/log" nsenter \
-    --net="/proc/$(cat "$WORK/stack/dockerd.pid")/ns/net" -- \
-    docker-registry serve "$WORK/registry/config.yml"
-REG_PID=$!
-trap 'rc=$?; kill "$REG_PID" 2>/dev/null; _lib_exit $rc' EXIT
+bg_start registry stack_netns_exec "$WORK/stack" docker-registry serve \
+    "$WORK/registry/config.yml"
 for _ in $(seq 50); do
 	stack_netns_exec "$WORK/stack" curl -s -o /dev/null "http://$REG/v2/" && break
 	sleep 0.2
