@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "log.h"
 #include "request.h"
+#include "respond.h"
 
 /* A line is a few hundred bytes; images are at most REF_MAX each. */
 #define AUDIT_LINE_MAX (16 * 1024)
@@ -98,15 +99,6 @@ last_line_hash(int fd, char out[65])
 	return 0;
 }
 
-static void
-add(cJSON *o, const char *k, const char *v)
-{
-	if (v != NULL && *v != '\0')
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 static char *
 make_line(const struct request *req, const char *prev)
 {
@@ -127,30 +119,30 @@ make_line(const struct request *req, const char *prev)
 	    ts.tv_nsec / 1000000);
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
-	add(o, "time", when);
-	add(o, "request_id", req->id);
-	add(o, "remote_addr", req->remote_addr);
-	add(o, "token", req->token_name);
-	add(o, "action", actions[req->action]);
-	add(o, "service", req->service);
-	add(o, "old_image", req->prev_image);
-	add(o, "new_image", req->new_image ? req->new_image :
+	json_put(o, "time", when);
+	json_put(o, "request_id", req->id);
+	json_put(o, "remote_addr", req->remote_addr);
+	json_put(o, "token", req->token_name);
+	json_put(o, "action", actions[req->action]);
+	json_put(o, "service", req->service);
+	json_put(o, "old_image", req->prev_image);
+	json_put(o, "new_image", req->new_image ? req->new_image :
 	    req->image[0] ? req->image : NULL);
-	add(o, "digest", req->digest);
+	json_put(o, "digest", req->digest);
 	/* A string: a version index is a uint64. */
 	if (req->spec_version != 0) {
 		snprintf(ver, sizeof(ver), "%llu",
 		    (unsigned long long)req->spec_version);
-		add(o, "version", ver);
+		json_put(o, "version", ver);
 	} else
-		add(o, "version", NULL);
-	add(o, "outcome", req->status == 401 ? "unauthenticated" :
+		json_put(o, "version", NULL);
+	json_put(o, "outcome", req->status == 401 ? "unauthenticated" :
 	    req->status == 403 ? "forbidden" : req->status >= 400 ? "error" :
 	    req->state ? req->state : "ok");
 	cJSON_AddNumberToObject(o, "status", req->status);
 	if (req->status >= 400)
-		add(o, "error", req->error);
-	add(o, "prev", prev);
+		json_put(o, "error", req->error);
+	json_put(o, "prev", prev);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return text;

@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "registry.h"
 #include "request.h"
+#include "respond.h"
 #include "rollout.h"
 #include "util.h"
 
@@ -406,15 +407,6 @@ fail:
 	return rc;
 }
 
-static void
-add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 /* The response body; also used for the failures a rollout reports. */
 static int
 fill_result(struct request *req, const char *message)
@@ -425,17 +417,17 @@ fill_result(struct request *req, const char *message)
 		return req_fail(req, 500, "out of memory");
 	cJSON_Delete(req->result);
 	req->result = r;
-	add_str(r, "service", req->service);
-	add_str(r, "service_id", req->service_id);
-	add_str(r, "action", req->action == ACT_ROLLBACK ? "rollback" :
+	json_put(r, "service", req->service);
+	json_put(r, "service_id", req->service_id);
+	json_put(r, "action", req->action == ACT_ROLLBACK ? "rollback" :
 	    "deploy");
 	if (req->action == ACT_DEPLOY)
-		add_str(r, "requested_image", req->image);
-	add_str(r, "image", req->new_image);
-	add_str(r, "digest", req->digest);
-	add_str(r, "previous_image", req->prev_image);
-	add_str(r, "state", req->state);
-	add_str(r, "message", req->state_message ? req->state_message :
+		json_put(r, "requested_image", req->image);
+	json_put(r, "image", req->new_image);
+	json_put(r, "digest", req->digest);
+	json_put(r, "previous_image", req->prev_image);
+	json_put(r, "state", req->state);
+	json_put(r, "message", req->state_message ? req->state_message :
 	    message);
 	if (req->dry_run)
 		cJSON_AddTrueToObject(r, "dry_run");
@@ -446,13 +438,13 @@ fill_result(struct request *req, const char *message)
 		req->warnings = NULL;
 	} else
 		cJSON_AddItemToObject(r, "warnings", cJSON_CreateArray());
-	add_str(r, "notification", notify_state_name(req->notify));
+	json_put(r, "notification", notify_state_name(req->notify));
 	if (req->notify == NOTIFY_FAILED || req->notify == NOTIFY_SPOOLED)
-		add_str(r, "notification_error", req->notify_error);
+		json_put(r, "notification_error", req->notify_error);
 	if (req->cfg->notify_url != NULL) {
-		add_str(r, "webhook", notify_state_name(req->webhook));
+		json_put(r, "webhook", notify_state_name(req->webhook));
 		if (req->webhook == NOTIFY_FAILED)
-			add_str(r, "webhook_error", req->webhook_error);
+			json_put(r, "webhook_error", req->webhook_error);
 	}
 	return 0;
 }

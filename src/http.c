@@ -83,19 +83,16 @@ http_same_target(const struct http_client *c, const struct http_target *t)
 	    streq(c->cert_path, t->cert_path);
 }
 
-/* Sets the options that stay the same for every request. */
-static int
-setup(struct http_client *c, const struct http_target *t,
-    const char **errstr)
+/* What every handle gets: no signals (timeouts in a FastCGI process), no
+ * proxies from the environment (in CGI, request data can set them:
+ * httpoxy), no redirects, HTTP only. */
+static void
+common_options(CURL *h, char *errbuf, int connect_timeout_ms)
 {
-	CURL *h = c->curl;
-	char file[4096];
-
 	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	api->easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)t->connect_timeout_ms);
-	/* Proxy variables may come from request data in CGI (httpoxy). */
+	    (long)connect_timeout_ms);
 	api->easy_setopt(h, CURLOPT_PROXY, "");
 	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -106,6 +103,17 @@ setup(struct http_client *c, const struct http_target *t,
 #endif
 	api->easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
 	    PACKAGE_VERSION);
+}
+
+/* Sets the options that stay the same for every request. */
+static int
+setup(struct http_client *c, const struct http_target *t,
+    const char **errstr)
+{
+	CURL *h = c->curl;
+	char file[4096];
+
+	common_options(h, c->errbuf, t->connect_timeout_ms);
 
 	if (strncmp(t->host, "unix://", 7) == 0) {
 		const char *path = t->host + 7;
@@ -315,21 +323,9 @@ http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
+	common_options(h, cerr, timeout_ms);
 	api->easy_setopt(h, CURLOPT_URL, url);
-	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	api->easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	api->easy_setopt(h, CURLOPT_PROXY, "");
-	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	api->easy_setopt(h, CURLOPT_PROTOCOLS,
-	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 	api->easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	api->easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
-	    PACKAGE_VERSION);
 	api->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	api->easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	api->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);

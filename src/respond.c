@@ -38,6 +38,15 @@ status_reason(int status)
 	}
 }
 
+void
+json_put(cJSON *o, const char *key, const char *value)
+{
+	if (value != NULL && *value != '\0')
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 /* An error: what went wrong, plus whatever the handler learned (a
  * failed rollout still names the service, images and Swarm's state). */
 static cJSON *

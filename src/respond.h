@@ -9,6 +9,12 @@ struct request;
  * {"error", "status", "request_id"} otherwise.  HEAD gets no body. */
 void respond(struct request *req);
 
+struct cJSON;
+
+/* Adds key: value to a result object, or key: null when value is NULL or
+ * empty (a field the client can rely on being present). */
+void json_put(struct cJSON *o, const char *key, const char *value);
+
 /* The reason phrase for a status we send. */
 const char *status_reason(int status);
 

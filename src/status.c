@@ -8,16 +8,8 @@
 
 #include "docker.h"
 #include "request.h"
+#include "respond.h"
 #include "status.h"
-
-static void
-add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v != NULL && *v != '\0')
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
 
 int
 status_run(struct request *req)
@@ -43,15 +35,15 @@ status_run(struct request *req)
 		goto out;
 	}
 	req->result = r;
-	add_str(r, "service", req->service);
-	add_str(r, "service_id", svc.id);
-	add_str(r, "image", svc.image);
+	json_put(r, "service", req->service);
+	json_put(r, "service_id", svc.id);
+	json_put(r, "image", svc.image);
 	at = strchr(svc.image, '@');
-	add_str(r, "digest", at ? at + 1 : NULL);
-	add_str(r, "previous_image", svc.prev_image);
+	json_put(r, "digest", at ? at + 1 : NULL);
+	json_put(r, "previous_image", svc.prev_image);
 	u = cJSON_AddObjectToObject(r, "update");
-	add_str(u, "state", svc.update_state);
-	add_str(u, "message", svc.update_message);
+	json_put(u, "state", svc.update_state);
+	json_put(u, "message", svc.update_message);
 	t = cJSON_AddObjectToObject(r, "tasks");
 	cJSON_AddNumberToObject(t, "running", tc.running);
 	cJSON_AddNumberToObject(t, "desired", svc.replicas >= 0 ?
