@@ -741,6 +741,12 @@ build(struct config *c, struct loader *l)
 	c->docker_tls = l->v[S_DOCKER_TLS].val != NULL ||
 	    l->v[S_DOCKER_TLS_VERIFY].val != NULL;
 	c->docker_tls_verify = l->v[S_DOCKER_TLS_VERIFY].val != NULL;
+	/* The CLI's default certificate directory. */
+	if (c->docker_tls && c->docker_cert_path == NULL && getenv("HOME") &&
+	    asprintf(&c->docker_cert_path, "%s/.docker", getenv("HOME")) == -1) {
+		c->docker_cert_path = NULL;
+		return fail(l, "out of memory");
+	}
 
 	n = 30;
 	if (parse_num(l, S_DOCKER_TIMEOUT, 1, 3600, &n) == -1)

@@ -94,13 +94,15 @@ check_run(const struct config *cfg, const char *path, const char *cfg_error,
 		line(1, "notify", "off (no NOTIFY_FLAGS)");
 	else {
 		notify_args(cfg, &a);
-		snprintf(msg, sizeof(msg), "%s tube %s: ", cfg->notify_addr,
-		    cfg->notify_tube);
 		if (bs_check(&a, &errstr) == -1) {
-			strncat(msg, errstr, sizeof(msg) - strlen(msg) - 1);
+			snprintf(msg, sizeof(msg), "%s tube %s: %s",
+			    cfg->notify_addr, cfg->notify_tube, errstr);
 			failed |= line(0, "beanstalkd", msg);
-		} else
+		} else {
+			snprintf(msg, sizeof(msg), "%s tube %s",
+			    cfg->notify_addr, cfg->notify_tube);
 			failed |= line(1, "beanstalkd", msg);
+		}
 		values[NF_ARTIFACT] = "registry.example.com/team/app:v1.2";
 		values[NF_SERVICE_NAME] = "app";
 		values[NF_SERVICE_ID] = "abcdefghijklmnopqrstuvwxy";

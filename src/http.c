@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "curlapi.h"
 
@@ -142,13 +143,19 @@ setup(struct http_client *c, const struct http_target *t,
 	api->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	api->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, t->tls_verify ? 1L : 0L);
 	api->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
+	/* As the docker CLI: files that are not there are left out (a
+	 * daemon may not ask for a client certificate). */
 	if (t->cert_path != NULL) {
 		snprintf(file, sizeof(file), "%s/ca.pem", t->cert_path);
-		api->easy_setopt(h, CURLOPT_CAINFO, file);
+		if (access(file, R_OK) == 0)
+			api->easy_setopt(h, CURLOPT_CAINFO, file);
 		snprintf(file, sizeof(file), "%s/cert.pem", t->cert_path);
-		api->easy_setopt(h, CURLOPT_SSLCERT, file);
-		snprintf(file, sizeof(file), "%s/key.pem", t->cert_path);
-		api->easy_setopt(h, CURLOPT_SSLKEY, file);
+		if (access(file, R_OK) == 0) {
+			api->easy_setopt(h, CURLOPT_SSLCERT, file);
+			snprintf(file, sizeof(file), "%s/key.pem",
+			    t->cert_path);
+			api->easy_setopt(h, CURLOPT_SSLKEY, file);
+		}
 	}
 	return 0;
 }
