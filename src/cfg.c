@@ -207,8 +207,8 @@ slurp(const char *path, struct buf *out, size_t max, const char **errstr)
 	return 0;
 }
 
-static int
-token_name_valid(const char *n)
+int
+cfg_token_name_valid(const char *n)
 {
 	size_t i, len = strlen(n);
 
@@ -230,7 +230,7 @@ add_named(struct loader *l, const char *name, const char *val,
 	char line[CFG_LINE_MAX + CFG_TOKEN_NAME_MAX + 2];
 	size_t i;
 
-	if (!token_name_valid(name))
+	if (!cfg_token_name_valid(name))
 		return fail(l, "%s: invalid token name (1-%d of A-Za-z0-9_-)",
 		    where, CFG_TOKEN_NAME_MAX);
 	for (i = 0; i < l->nnamed; i++) {

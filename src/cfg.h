@@ -104,6 +104,9 @@ struct config {
 /* Returns the value of an environment-like variable, or NULL. */
 typedef const char *(*cfg_lookup_fn)(void *ctx, const char *name);
 
+/* 1 when name is a valid token name: 1-32 of A-Za-z0-9_- */
+int cfg_token_name_valid(const char *name);
+
 /* The settings' names in the environment; an overlay is needed for a
  * request only when one of them is among its parameters. */
 int cfg_is_setting_name(const char *name);

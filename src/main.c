@@ -11,21 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
+#include "admin.h"
 #include "audit.h"
 #include "auth.h"
 #include "cfg.h"
 #include "deploy.h"
-#include "health.h"
 #include "docker.h"
+#include "health.h"
 #include "io.h"
 #include "log.h"
-#include "notify.h"
 #include "request.h"
 #include "respond.h"
 #include "route.h"
-#include "spool.h"
 #include "status.h"
 #include "util.h"
 
@@ -100,92 +97,6 @@ activated_fd(void)
 	return 0;
 }
 
-/* deployer --hash-token: the configuration line for a new token. */
-static int
-hash_token(const char *name)
-{
-	unsigned char d[SHA256_DIGEST_LENGTH];
-	char tok[CFG_TOKEN_MAX + 2];
-	size_t n, i;
-
-	for (i = 0; name[i] != '\0' || i == 0; i++)
-		if (name[i] == '\0' || !((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' &&
-		    name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
-		    name[i] == '-' || name[i] == '_') || i >= CFG_TOKEN_NAME_MAX) {
-			fprintf(stderr, "deployer: token names are 1-%d of "
-			    "A-Za-z0-9_-\n", CFG_TOKEN_NAME_MAX);
-			return 2;
-		}
-	if (fgets(tok, sizeof(tok), stdin) == NULL) {
-		fprintf(stderr, "deployer: no token on standard input\n");
-		return 2;
-	}
-	n = strcspn(tok, "\r\n");
-	if (n == 0 || n > CFG_TOKEN_MAX) {
-		fprintf(stderr, "deployer: a token is 1 to %d bytes\n",
-		    CFG_TOKEN_MAX);
-		wipe(tok, sizeof(tok));
-		return 2;
-	}
-	/* A hash is only as strong as the secret: 128 bits at least, e.g.
-	 * openssl rand -hex 16. */
-	if (n < 32)
-		fprintf(stderr, "deployer: warning: a token shorter than 32 "
-		    "characters may be guessed; use openssl rand -hex 32\n");
-	SHA256((const unsigned char *)tok, n, d);
-	wipe(tok, sizeof(tok));
-	printf("token.%s = sha256:", name);
-	for (i = 0; i < sizeof(d); i++)
-		printf("%02x", d[i]);
-	printf("\n");
-	return 0;
-}
-
-/* deployer --verify-audit FILE */
-static int
-verify_audit(const char *path)
-{
-	long lines, bad = audit_verify(path, &lines);
-
-	if (bad == -1) {
-		fprintf(stderr, "deployer: %s: %s\n", path, strerror(errno));
-		return 2;
-	}
-	if (bad > 0) {
-		printf("%s:%ld: the hash chain is broken here (line edited, "
-		    "inserted, removed or reordered)\n", path, bad);
-		return 1;
-	}
-	printf("%s: %ld lines, hash chain intact\n", path, lines);
-	return 0;
-}
-
-/* deployer --flush-spool, for a timer or cron. */
-static int
-flush_spool(const struct config *cfg)
-{
-	struct bs_put_args a;
-	struct spool s;
-	const char *why;
-	unsigned sent;
-	int waiting;
-
-	if (!cfg->notify) {
-		log_warnx("flush-spool: notifications are not configured "
-		    "(NOTIFY_FLAGS)");
-		return 1;
-	}
-	notify_args(cfg, &a);
-	spool_init(cfg, &a, &s);
-	if ((waiting = spool_flush(&s, &sent, &why)) == -1) {
-		log_warnx("flush-spool: %s", why);
-		return 1;
-	}
-	log_info("flush-spool: %u delivered, %d waiting", sent, waiting);
-	/* EX_TEMPFAIL: beanstalkd is still away; the timer tries again. */
-	return waiting == 0 ? 0 : 75;
-}
-
 static const char *
 action_name(enum action a)
 {
@@ -217,12 +128,17 @@ log_request(const struct request *req, const char *audit_hash)
 	    audit_hash[0] ? " audit=" : "", audit_hash);
 }
 
-/* Reads the body where the action takes one, then checks a signature. */
+/* The query, the body where the action takes one, then the signature. */
 static int
 read_and_verify(struct request *req)
 {
-	if (req->action != ACT_STATUS && (req_parse_query(req) == -1 ||
-	    req_read_body(req) == -1))
+	if (req_parse_query(req) == -1)
+		return -1;
+	if (req->action == ACT_STATUS) {
+		if (req->wait_s != WAIT_NONE || req->dry_run)
+			return req_fail(req, 400, "wait and dry_run apply to "
+			    "deploys and rollbacks");
+	} else if (req_read_body(req) == -1)
 		return -1;
 	return auth_signature(req);
 }
@@ -310,9 +226,9 @@ main(int argc, char *argv[])
 			mode = ch;
 			break;
 		case 'H':
-			return hash_token(optarg ? optarg : "ci");
+			return admin_hash_token(optarg ? optarg : "ci");
 		case 'A':
-			return verify_audit(optarg);
+			return admin_verify_audit(optarg);
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -347,13 +263,13 @@ main(int argc, char *argv[])
 		log_warnx("configuration: %s", cfg_error);
 
 	if (mode == 'F') {
-		rc = cfg_error ? 1 : flush_spool(&cfg);
+		rc = cfg_error ? 1 : admin_flush_spool(&cfg);
 		cfg_free(&cfg);
 		return rc;
 	}
 	if (mode == 'C') {
 		memset(&docker, 0, sizeof(docker));
-		rc = check_run(&cfg, config_path, cfg_error, &docker);
+		rc = admin_check(&cfg, config_path, cfg_error, &docker);
 		docker_close(&docker);
 		cfg_free(&cfg);
 		return rc;

@@ -1,0 +1,189 @@
+/* admin.c: the modes that do one job for an operator and exit */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "admin.h"
+#include "audit.h"
+#include "beanstalk.h"
+#include "buf.h"
+#include "cfg.h"
+#include "docker.h"
+#include "log.h"
+#include "notify.h"
+#include "request.h"
+#include "spool.h"
+#include "template.h"
+#include "util.h"
+
+/* deployer --hash-token: the configuration line for a new token. */
+int
+admin_hash_token(const char *name)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char tok[CFG_TOKEN_MAX + 2];
+	size_t n, i;
+
+	if (!cfg_token_name_valid(name)) {
+		fprintf(stderr, "deployer: token names are 1-%d of A-Za-z0-9_-\n",
+		    CFG_TOKEN_NAME_MAX);
+		return 2;
+	}
+	if (fgets(tok, sizeof(tok), stdin) == NULL) {
+		fprintf(stderr, "deployer: no token on standard input\n");
+		return 2;
+	}
+	n = strcspn(tok, "\r\n");
+	if (n == 0 || n > CFG_TOKEN_MAX) {
+		fprintf(stderr, "deployer: a token is 1 to %d bytes\n",
+		    CFG_TOKEN_MAX);
+		wipe(tok, sizeof(tok));
+		return 2;
+	}
+	/* A hash is only as strong as the secret: 128 bits at least, e.g.
+	 * openssl rand -hex 16. */
+	if (n < 32)
+		fprintf(stderr, "deployer: warning: a token shorter than 32 "
+		    "characters may be guessed; use openssl rand -hex 32\n");
+	SHA256((const unsigned char *)tok, n, d);
+	wipe(tok, sizeof(tok));
+	printf("token.%s = sha256:", name);
+	for (i = 0; i < sizeof(d); i++)
+		printf("%02x", d[i]);
+	printf("\n");
+	return 0;
+}
+
+/* deployer --verify-audit FILE */
+int
+admin_verify_audit(const char *path)
+{
+	long lines, bad = audit_verify(path, &lines);
+
+	if (bad == -1) {
+		fprintf(stderr, "deployer: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (bad > 0) {
+		printf("%s:%ld: the hash chain is broken here (line edited, "
+		    "inserted, removed or reordered)\n", path, bad);
+		return 1;
+	}
+	printf("%s: %ld lines, hash chain intact\n", path, lines);
+	return 0;
+}
+
+/* deployer --flush-spool, for a timer or cron. */
+int
+admin_flush_spool(const struct config *cfg)
+{
+	struct bs_put_args a;
+	struct spool s;
+	const char *why;
+	unsigned sent;
+	int waiting;
+
+	if (!cfg->notify) {
+		log_warnx("flush-spool: notifications are not configured "
+		    "(NOTIFY_FLAGS)");
+		return 1;
+	}
+	notify_args(cfg, &a);
+	spool_init(cfg, &a, &s);
+	if ((waiting = spool_flush(&s, &sent, &why)) == -1) {
+		log_warnx("flush-spool: %s", why);
+		return 1;
+	}
+	log_info("flush-spool: %u delivered, %d waiting", sent, waiting);
+	/* EX_TEMPFAIL: beanstalkd is still away; the timer tries again. */
+	return waiting == 0 ? 0 : 75;
+}
+
+static int
+line(int good, const char *what, const char *detail)
+{
+	printf("%-4s %-10s %s\n", good ? "ok" : "FAIL", what, detail);
+	return good ? 0 : 1;
+}
+
+int
+admin_check(const struct config *cfg, const char *path, const char *cfg_error,
+    struct docker *d)
+{
+	const char *values[NF_COUNT + 1] = {0}, *errstr;
+	struct request req;
+	struct bs_put_args a;
+	char state[32], msg[600];
+	struct buf out;
+	int failed = 0, manager;
+
+	if (cfg_error != NULL)
+		return line(0, "config", cfg_error);
+	failed |= line(1, "config", path);
+	snprintf(msg, sizeof(msg), "%zu token(s)", cfg->ntokens);
+	failed |= line(cfg->ntokens > 0, "tokens", cfg->ntokens ? msg :
+	    "none configured: every request would be refused");
+
+	memset(&req, 0, sizeof(req));
+	req.cfg = cfg;
+	req.docker = d;
+	req.method = "";
+	if (docker_ping(&req) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", cfg->docker_host,
+		    req.error);
+		failed |= line(0, "docker", msg);
+	} else if (docker_info(&req, state, sizeof(state), &manager) == -1) {
+		failed |= line(0, "docker", req.error);
+	} else {
+		snprintf(msg, sizeof(msg), "%s, API %s, swarm %s%s",
+		    cfg->docker_host, d->version, state, manager ?
+		    ", manager" : "");
+		failed |= line(manager, "docker", manager ? msg :
+		    "not a swarm manager: updates would fail with 503");
+		if (!manager)
+			printf("           (%s)\n", msg);
+	}
+
+	if (!cfg->notify)
+		line(1, "notify", "off (no NOTIFY_FLAGS)");
+	else {
+		notify_args(cfg, &a);
+		if (bs_check(&a, &errstr) == -1) {
+			snprintf(msg, sizeof(msg), "%s tube %s: %s",
+			    cfg->notify_addr, cfg->notify_tube, errstr);
+			failed |= line(0, "beanstalkd", msg);
+		} else {
+			snprintf(msg, sizeof(msg), "%s tube %s",
+			    cfg->notify_addr, cfg->notify_tube);
+			failed |= line(1, "beanstalkd", msg);
+		}
+		values[NF_ARTIFACT] = "registry.example.com/team/app:v1.2";
+		values[NF_SERVICE_NAME] = "app";
+		values[NF_SERVICE_ID] = "abcdefghijklmnopqrstuvwxy";
+		values[NF_IMAGE] = "registry.example.com/team/app:v1.2@sha256:"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef";
+		values[NF_PREVIOUS_IMAGE] = "registry.example.com/team/app:v1.1";
+		values[NF_ACTION] = "deploy";
+		values[NF_STATE] = "completed";
+		values[NF_MESSAGE] = "update completed";
+		values[NF_REQUEST_ID] = "0123456789abcdef";
+		values[NF_REMOTE_ADDR] = "192.0.2.1";
+		values[NF_TOKEN_NAME] = "ci";
+		values[NF_TIME] = "2026-01-01T00:00:00Z";
+		buf_init(&out, NOTIFY_BODY_MAX);
+		if (tpl_render(cfg->notify_tpl, values, &out) == -1)
+			failed |= line(0, "template", "renders to more "
+			    "than 65535 bytes");
+		else {
+			printf("ok   template   renders: %s\n", buf_str(&out));
+		}
+		buf_free(&out);
+	}
+	return failed;
+}
