@@ -274,12 +274,30 @@ io_write(struct io *io, const void *p, size_t n)
 	return 0;
 }
 
+/* A request that was refused may leave body records unread.  On a kept
+ * connection (nginx fastcgi_keep_conn) they would be read as the next
+ * request, and FCGX_Finish_r does not skip them: read and drop them here,
+ * up to a bound past which the connection is closed instead. */
+#define FINISH_DRAIN_MAX (8 * 1024 * 1024)
+
 void
 io_finish(struct io *io)
 {
+	char chunk[16384];
+	size_t total = 0;
+	int n;
+
 	if (!io->in_request)
 		return;
 	io->in_request = 0;
-	if (io->fastcgi)
-		FCGX_Finish_r(&io->req);
+	if (!io->fastcgi)
+		return;
+	if (io->req.keepConnection) {
+		while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
+		    (total += (size_t)n) < FINISH_DRAIN_MAX)
+			;
+		if (n > 0 || FCGX_GetError(io->req.in) != 0)
+			io->req.keepConnection = 0;
+	}
+	FCGX_Finish_r(&io->req);
 }

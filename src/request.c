@@ -189,7 +189,7 @@ drain(struct request *req)
 	ssize_t n;
 
 	if (req->io->fastcgi)
-		return;		/* FCGX_Finish_r discards the rest */
+		return;		/* io_finish() skips what is left */
 	while (total < DRAIN_MAX &&
 	    (n = io_read(req->io, chunk, sizeof(chunk))) > 0)
 		total += (size_t)n;
