@@ -537,6 +537,10 @@ parse_named(struct config *c, struct loader *l, struct raw *r)
 				    "deploy, rollback, status", r->where,
 				    t->name);
 		} else if (strcmp(word, "hmac_key_file") == 0) {
+			/* A second key would leak the first, unwiped. */
+			if (t->hmac_key != NULL)
+				return fail(l, "%s: token.%s: hmac_key_file is "
+				    "given twice", r->where, t->name);
 			if (load_hmac_key(t, l, eq, r->where) == -1)
 				return -1;
 			if (t->signature == CFG_SIG_NONE)

@@ -395,6 +395,20 @@ ref_registry(const struct imageref *ref)
 	return is_hub(ref) ? HUB_DOMAIN : ref->domain;
 }
 
+/*
+ * 1 when the first component of a Docker Hub path would be read as a
+ * registry if the "docker.io/" in front of it were dropped
+ * ("docker.io/a.b/c" is not the same as "a.b/c").
+ */
+static int
+hub_path_needs_domain(const char *path)
+{
+	size_t n = strcspn(path, "/");
+
+	return path[n] == '/' &&
+	    looks_like_domain((const unsigned char *)path, n);
+}
+
 int
 ref_familiar(const struct imageref *ref, int with_digest, char *out,
     size_t outlen)
@@ -403,7 +417,7 @@ ref_familiar(const struct imageref *ref, int with_digest, char *out,
 	const char *tagsep = "", *tag = "", *digsep = "", *dig = "";
 	int len;
 
-	if (is_hub(ref)) {
+	if (is_hub(ref) && !hub_path_needs_domain(path)) {
 		/* "library/nginx" prints as "nginx", but only when no
 		 * further namespace follows (familiarizeName()). */
 		size_t off = strlen(HUB_OFFICIAL);

@@ -33,18 +33,20 @@
  * (past CFG_TOKEN_MAX), "nul", "template" and "badtemplate".
  *
  * Invariants: a failure leaves *c all zero with a message that contains
- * neither the token (when it is known, occurs once in the input and is
- * not part of the path) nor anything read from a secret file; a success
+ * neither the token (when it is known and occurs once in the input: the
+ * text may be in the message by coincidence, which a second load with
+ * the token replaced tells) nor anything read from a secret file; a success
  * has every setting within its documented range, tokens with valid,
  * distinct names, a key for every signing token, and a notification
  * template that renders.
  */
 
 #define ENV_MAX 64		/* NAME=VALUE lines looked at */
-#define SECRET_MIN 8
+#define SECRET_MIN 8		/* shorter tokens may occur in messages */
 /* What no message may show: the secret in the scratch files. */
 #define FILE_SECRET "s3cret"
-#define TEMPLATE "{{.Action}} {{.Artifact}} -> {{.ServiceName}}\n"		/* shorter tokens may occur in messages */
+/* The scratch "template" file, for notify_template_file. */
+#define TEMPLATE "{{.Action}} {{.Artifact}} -> {{.ServiceName}}\n"
 
 struct env {
 	char *name[ENV_MAX];
@@ -98,7 +100,7 @@ remove_scratch(void)
 
 /* The scratch directory and the memfd, made once. */
 static int
-setup(int *fdp, char *fdpath, size_t fdpathlen)
+setup(int *fdp, char *path, size_t pathlen)
 {
 	static int fd = -1;
 	char longtok[CFG_TOKEN_MAX + 8];
@@ -125,7 +127,7 @@ setup(int *fdp, char *fdpath, size_t fdpathlen)
 		return -1;
 done:
 	*fdp = fd;
-	snprintf(fdpath, fdpathlen, "/proc/self/fd/%d", fd);
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
 	return 0;
 }
 
@@ -253,58 +255,91 @@ count(const char *s, size_t n, const char *t)
 	return c;
 }
 
-/* The token as given in the environment block or the file ("token = x"
- * with cfg.c's trimming), for the secret check; NULL when unknown. */
+/*
+ * The token the input gives (TOKEN in the environment block, else
+ * "token = x" in the file, with cfg.c's trimming) into buf; NULL when
+ * there is none.
+ */
 static const char *
-known_token(struct env *e, char *file)
+known_token(const char *s, size_t size, char *buf, size_t buflen)
 {
-	const char *t = lookup(e, "TOKEN");
-	char *line, *next, *p, *q;
+	const char *end = s + size, *nul = memchr(s, '\0', size), *line, *nl;
+	const char *fend = nul ? nul : end, *v, *ve;
+	size_t n;
 
-	if (t != NULL && *t != '\0')
-		return t;
-	for (line = file; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		p = line + strspn(line, " \t");
-		if (strncmp(p, "token", 5) != 0)
-			continue;
-		p += 5 + strspn(p + 5, " \t");
-		if (*p != '=')
-			continue;
-		p++;
-		p += strspn(p, " \t");
-		for (q = p + strlen(p); q > p && strchr(" \t\r", q[-1]); q--)
+	buf[0] = '\0';
+	/* The environment: the last TOKEN= line wins. */
+	for (line = nul ? nul + 1 : end; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		ve = nl ? nl : end;
+		if ((size_t)(ve - line) > 6 && memcmp(line, "TOKEN=", 6) == 0) {
+			n = strnlen(line + 6, (size_t)(ve - line - 6));
+			if (n > 0 && n < buflen) {
+				memcpy(buf, line + 6, n);
+				buf[n] = '\0';
+			}
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (buf[0] != '\0')
+		return buf;
+	/* The file. */
+	for (line = s; line < fend; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(fend - line));
+		ve = nl ? nl : fend;
+		/* The input is not NUL-terminated: no str*() here. */
+		for (v = line; v < ve && (*v == ' ' || *v == '\t'); v++)
 			;
-		*q = '\0';
-		return p;
+		if (v + 5 <= ve && memcmp(v, "token", 5) == 0) {
+			v += 5;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v < ve && *v == '=') {
+				v++;
+				while (v < ve && (*v == ' ' || *v == '\t'))
+					v++;
+				while (ve > v && (ve[-1] == ' ' ||
+				    ve[-1] == '\t' || ve[-1] == '\r'))
+					ve--;
+				n = (size_t)(ve - v);
+				if (n > 0 && n < buflen) {
+					memcpy(buf, v, n);
+					buf[n] = '\0';
+					return buf;
+				}
+			}
+		}
+		if (nl == NULL)
+			break;
 	}
 	return NULL;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static char fdpath[64];	/* /proc/self/fd/N of the memfd */
+
+/*
+ * Runs cfg_load on the input: the file part through the memfd (unless
+ * env_only), the environment block through lookup, relative paths in the
+ * scratch directory.  Returns cfg_load's result, or -2 when the input
+ * could not be set up.
+ */
+static int
+load(const char *s, size_t size, int env_only, struct config *c, char *err,
+    size_t errlen)
 {
-	static const struct config zero;
-	const char *s = (const char *)data, *nul, *tok;
-	char fdpath[64], err[512], *block = NULL, *file = NULL, *p, *nl;
+	const char *nul;
+	char *block = NULL, *p, *nl;
 	size_t flen;
-	struct config c;
 	struct env e;
 	int fd, rc, cwd;
 
-	if (escapes(s, size))
-		return 0;
-	if (setup(&fd, fdpath, sizeof(fdpath)) == -1) {
-		/* No scratch space: nothing to test, and no crash either. */
-		return 0;
-	}
-
+	if (setup(&fd, fdpath, sizeof(fdpath)) == -1)
+		return -2;	/* no scratch space: nothing to test */
 	nul = memchr(s, '\0', size);
 	flen = nul ? (size_t)(nul - s) : size;
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, s, flen, 0) != (ssize_t)flen)
-		return 0;
+		return -2;
 
 	/* Environment block: NAME=VALUE lines after the NUL. */
 	memset(&e, 0, sizeof(e));
@@ -312,7 +347,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t bn = size - flen - 1;
 
 		if ((block = malloc(bn + 1)) == NULL)
-			return 0;
+			return -2;
 		memcpy(block, nul + 1, bn);
 		block[bn] = '\0';
 		for (p = block; *p != '\0' && e.n < ENV_MAX; p = nl + 1) {
@@ -338,14 +373,63 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cwd >= 0)
 			close(cwd);
 		free(block);
-		return 0;
+		return -2;
 	}
-	memset(err, 'x', sizeof(err));
-	memset(&c, 0xa5, sizeof(c));
-	rc = cfg_load(&c, fdpath, 1, lookup, &e, err, sizeof(err));
+	rc = cfg_load(c, env_only ? NULL : fdpath, !env_only, lookup, &e, err,
+	    errlen);
 	/* Back before any check, so that a crash leaves its artifact where
 	 * libFuzzer was told. */
 	FUZZ_ASSERT(fchdir(cwd) == 0);
+	close(cwd);
+	free(block);
+	return rc;
+}
+
+/*
+ * The message for a broken configuration must not show the token.  When
+ * it contains the token's text, that may be a coincidence ("deployer" is
+ * in a message): load the input again with the token's bytes replaced,
+ * and the text must still be there.
+ */
+static void
+check_secret(const char *s, size_t size, const char *err)
+{
+	char tokbuf[CFG_TOKEN_MAX + 1], err2[512], *s2;
+	const char *tok, *at;
+	struct config c;
+	size_t tl;
+	int rc;
+
+	if ((tok = known_token(s, size, tokbuf, sizeof(tokbuf))) == NULL ||
+	    (tl = strlen(tok)) < SECRET_MIN || strstr(err, tok) == NULL ||
+	    count(s, size, tok) != 1 || strstr(fdpath, tok) != NULL)
+		return;
+	at = memmem(s, size, tok, tl);
+	FUZZ_ASSERT(at != NULL && (s2 = malloc(size)) != NULL);
+	memcpy(s2, s, size);
+	memset(s2 + (at - s), tok[0] == 'Q' ? 'R' : 'Q', tl);
+	rc = load(s2, size, 0, &c, err2, sizeof(err2));
+	if (rc == 0)
+		cfg_free(&c);
+	FUZZ_ASSERT(rc != -1 || strstr(err2, tok) != NULL);
+	free(s2);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct config zero;
+	const char *s = (const char *)data;
+	struct config c;
+	char err[512];
+	int rc;
+
+	if (escapes(s, size))
+		return 0;
+	memset(err, 'x', sizeof(err));
+	memset(&c, 0xa5, sizeof(c));
+	if ((rc = load(s, size, 0, &c, err, sizeof(err))) == -2)
+		return 0;
 	if (rc == 0) {
 		check_loaded(&c, fdpath);
 		cfg_free(&c);
@@ -355,28 +439,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(memchr(err, '\0', sizeof(err)) != NULL);
 		FUZZ_ASSERT(err[0] != '\0');
 		FUZZ_ASSERT(memcmp(&c, &zero, sizeof(c)) == 0);
-		/* A token that occurs once in the input can only reach the
-		 * message by being copied from where it is the value. */
-		if ((file = strndup(s, flen)) != NULL &&
-		    (tok = known_token(&e, file)) != NULL &&
-		    strlen(tok) >= SECRET_MIN && strlen(tok) <= CFG_TOKEN_MAX &&
-		    strstr(fdpath, tok) == NULL &&
-		    count(s, size, tok) == 1)
-			FUZZ_ASSERT(strstr(err, tok) == NULL);
+		check_secret(s, size, err);
 		if (memmem(s, size, FILE_SECRET, strlen(FILE_SECRET)) == NULL)
 			FUZZ_ASSERT(strstr(err, FILE_SECRET) == NULL);
 	}
 
 	/* No file at all: only the environment. */
-	FUZZ_ASSERT(chdir(scratch) == 0);
-	rc = cfg_load(&c, NULL, 0, lookup, &e, err, sizeof(err));
-	FUZZ_ASSERT(fchdir(cwd) == 0);
-	close(cwd);
-	if (rc == 0) {
+	if (load(s, size, 1, &c, err, sizeof(err)) == 0) {
 		check_loaded(&c, NULL);
 		cfg_free(&c);
 	}
-	free(file);
-	free(block);
 	return 0;
 }
