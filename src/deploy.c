@@ -51,6 +51,7 @@ static const char *const path_force[] = {
 
 /* What a deploy will write, worked out before the read-modify-write. */
 struct plan {
+	int resolved;			/* resolve() ran */
 	char image[REF_MAX + 80];	/* the reference to put in the spec */
 	cJSON *platforms;		/* owned, or NULL: leave as is */
 	struct buf auth;		/* X-Registry-Auth line, or empty */
@@ -192,11 +193,16 @@ load_auth(struct request *req, struct plan *p)
 	}
 	rc = registry_auth_header(path, ref_registry(&req->ref), &p->auth,
 	    &errstr);
-	if (rc == -1 && (req->cfg->registry_auth != NULL || errno != ENOENT)) {
+	if (rc == -1 && req->cfg->registry_auth != NULL) {
 		log_warnx("registry credentials %s: %s", path, errstr);
 		return req_fail(req, 500, "cannot read the registry "
 		    "credentials; see the server log");
 	}
+	/* The docker CLI's default place is only a guess (an inherited HOME
+	 * may not be ours): without it, the service keeps its credentials. */
+	if (rc == -1 && errno != ENOENT)
+		log_warnx("registry credentials %s: %s; going on without",
+		    path, errstr);
 	return 0;
 }
 
@@ -488,7 +494,7 @@ finish(struct request *req, int rollback)
  * run, -1 on failure.  On success svc holds the service as read last.
  */
 static int
-write_service(struct request *req, const struct plan *p, struct service *svc)
+write_service(struct request *req, struct plan *p, struct service *svc)
 {
 	struct buf spec;
 	unsigned attempt;
@@ -499,6 +505,12 @@ write_service(struct request *req, const struct plan *p, struct service *svc)
 		if (docker_service_get(req, req->service, svc) == -1 ||
 		    check_service(req, svc) == -1)
 			goto fail;
+		/* Only a request the service accepts asks the registry. */
+		if (req->action == ACT_DEPLOY && !p->resolved) {
+			if (resolve(req, p) == -1)
+				goto fail;
+			p->resolved = 1;
+		}
 		buf_reset(&spec);
 		if (req->action == ACT_ROLLBACK) {
 			if (svc->prev_image == NULL) {
@@ -575,7 +587,7 @@ deploy_run(struct request *req)
 	memset(&svc, 0, sizeof(svc));
 	memset(&p, 0, sizeof(p));
 	buf_init(&p.auth, REGISTRY_HEADER_MAX);
-	if (docker_prepare(req) == -1 || resolve(req, &p) == -1 ||
+	if (docker_prepare(req) == -1 ||
 	    (rc = write_service(req, &p, &svc)) == -1) {
 		plan_free(&p);
 		service_free(&svc);

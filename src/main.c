@@ -183,6 +183,7 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 	if (req.auth_attempted && audit_record(&req, audit_hash) == -1)
 		req_warn(&req, "the audit record could not be written");
 	respond(&req);
+	req_finish_input(&req);
 	log_request(&req, audit_hash);
 	req_free(&req);
 	io_finish(io);

@@ -14,7 +14,8 @@
 #include "util.h"
 
 /* In CGI mode the web server may still be writing a body we refused; we
- * read and drop at most this much so that it sees a clean close. */
+ * read and drop at most this much, after answering, so that it sees a
+ * clean close (req_finish_input). */
 #define DRAIN_MAX (8 * 1024 * 1024)
 
 /* A request's parameters first, then the process environment. */
@@ -80,7 +81,16 @@ req_init(struct request *req, struct io *io, struct docker *d,
 		return req_fail(req, 500, "the server's configuration is "
 		    "broken; see the server log");
 	}
-	if (has_settings(io)) {
+	/* Settings among a FastCGI request's parameters apply only when the
+	 * process has no token of its own: otherwise whoever can reach its
+	 * socket could choose the token and the Docker host. */
+	if (has_settings(io) && base->ntokens > 0) {
+		static int told;
+
+		if (!told++)
+			log_warnx("settings in FastCGI parameters are ignored: "
+			    "this process has its own token");
+	} else if (has_settings(io)) {
 		if (cfg_load(&req->own_cfg, base->file, 0, param_lookup, io,
 		    err, sizeof(err)) == -1) {
 			log_warnx("configuration: %s", err);
@@ -181,18 +191,38 @@ req_parse_query(struct request *req)
 	return 0;
 }
 
-static void
-drain(struct request *req)
+void
+req_finish_input(struct request *req)
 {
+	const char *cl, *te;
 	char chunk[16384];
-	size_t total = 0;
+	uint64_t want = 0, total = 0;
+	const char *errstr;
 	ssize_t n;
 
-	if (req->io->fastcgi)
-		return;		/* io_finish() skips what is left */
-	while (total < DRAIN_MAX &&
-	    (n = io_read(req->io, chunk, sizeof(chunk))) > 0)
+	if (req->io == NULL || req->io->fastcgi || req->body_done)
+		return;
+	cl = io_param(req->io, "CONTENT_LENGTH");
+	te = io_param(req->io, "HTTP_TRANSFER_ENCODING");
+	if (cl != NULL && *cl != '\0') {
+		if (parse_u64(cl, 0, UINT64_MAX, &want, &errstr) == -1 ||
+		    want <= req->body.len)
+			return;
+		want -= req->body.len;
+	} else if (te == NULL || *te == '\0')
+		return;		/* no body was announced: never wait for one */
+	else
+		want = DRAIN_MAX;
+	while (total < want && total < DRAIN_MAX) {
+		size_t room = sizeof(chunk);
+
+		if (want - total < room)
+			room = (size_t)(want - total);
+		if ((n = io_read(req->io, chunk, room)) <= 0)
+			break;
 		total += (size_t)n;
+	}
+	req->body_done = 1;
 }
 
 int
@@ -210,11 +240,9 @@ req_read_body(struct request *req)
 	if (cl != NULL && *cl != '\0') {
 		if (parse_u64(cl, 0, UINT64_MAX, &want, &errstr) == -1)
 			return req_fail(req, 400, "invalid Content-Length");
-		if (want > req->body.max) {
-			drain(req);
+		if (want > req->body.max)
 			return req_fail(req, 413, "request body larger than "
 			    "%zu bytes", req->body.max);
-		}
 		bounded = 1;
 	}
 	for (;;) {
@@ -234,13 +262,13 @@ req_read_body(struct request *req)
 			break;
 		if (buf_add(&req->body, chunk, (size_t)n) == -1) {
 			if (errno == EMSGSIZE) {
-				drain(req);
-				return req_fail(req, 413, "request body larger "
+					return req_fail(req, 413, "request body larger "
 				    "than %zu bytes", req->body.max);
 			}
 			return req_fail(req, 500, "out of memory");
 		}
 	}
+	req->body_done = 1;
 	if (bounded && req->body.len < want)
 		return req_fail(req, 400, "request body shorter than its "
 		    "Content-Length");

@@ -60,6 +60,7 @@ struct request {
 	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix */
 	uint64_t spec_version;	/* the Version.Index the update was made at */
 	struct buf body;
+	int body_done;		/* the body was read (or dropped) to its end */
 	char image[REF_MAX + 1]; /* the image as requested */
 	struct imageref ref;
 	int force;		/* bump ForceUpdate */
@@ -110,6 +111,11 @@ int req_parse_query(struct request *req);
 /* Reads the body per CONTENT_LENGTH (or to end of input when absent),
  * bounded by cfg->max_body: 400, 411, 413 on failure. */
 int req_read_body(struct request *req);
+
+/* CGI: reads and drops what is left of an announced body, bounded, so
+ * that a web server still writing it (Apache mod_cgid, fcgiwrap) sees the
+ * answer of a refused request instead of a reset. */
+void req_finish_input(struct request *req);
 
 void req_free(struct request *req);
 

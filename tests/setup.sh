@@ -19,7 +19,8 @@ packages=(
 	# integration tests: daemons, images, FastCGI tools
 	docker.io beanstalkd busybox-static libfcgi-bin spawn-fcgi
 	# web server tests and the demo
-	nginx-light fcgiwrap lighttpd apache2 libapache2-mod-fcgid
+	nginx-light fcgiwrap lighttpd lighttpd-mod-openssl apache2
+	libapache2-mod-fcgid systemd yq
 	docker-registry apache2-utils openssl
 	# test tools: the stack needs ip/ss (iproute2), ps (procps),
 	# unshare/nsenter (util-linux)

@@ -3,10 +3,13 @@
 # cgi or fcgi and sources lib.sh first.
 # shellcheck shell=bash
 
-# req METHOD PATH [BODY]: one request in this run's mode.
+# req METHOD PATH [BODY]: one request in this run's mode.  The FastCGI
+# process is started without settings of its own, so that every request
+# carries them as parameters (fastcgi_param, as the Go program's users
+# passed its environment).
 req() {
 	if [ "$MODE" = fcgi ]; then
-		run_fcgi "$@"
+		REQ_ENV="$CGI_ENV" run_fcgi "$@"
 	else
 		run_cgi "$@"
 	fi
@@ -23,7 +26,7 @@ setting() {
 	done
 	shift
 	if [ "$MODE" = fcgi ]; then
-		REQ_ENV="${kv[*]}" run_fcgi "$@"
+		REQ_ENV="$CGI_ENV ${kv[*]}" run_fcgi "$@"
 	else
 		CGI_ENV="$CGI_ENV ${kv[*]}" run_cgi "$@"
 	fi
@@ -38,7 +41,7 @@ stack_up
 # NOTIFY_FLAGS without spaces: lib.sh passes settings as words.
 NOTIFY="{\"addr\":\"$BEANSTALK_ADDR\",\"tube\":\"deploys\",\"template\":\"$GO_TEMPLATE\"}"
 CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=$DOCKER_HOST NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=off"
-[ "$MODE" = cgi ] || fcgi_start
+[ "$MODE" = cgi ] || CGI_ENV="" fcgi_start
 
 # A service with everything a spec round trip could lose: env, labels,
 # limits, replicas, and a duration beyond 2^53 ns (9007199254740992).
@@ -161,5 +164,17 @@ if [ "$MODE" = fcgi ]; then
 	ok "$(fcgi_alive; echo $?)" "the FastCGI process served every request"
 	fcgi_stop
 	is "$FCGI_EXIT" 0 "SIGTERM stops it cleanly"
+
+	# A process with a token of its own ignores settings in parameters:
+	# whoever reaches its socket must not choose the token.
+	docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1 || true
+	fcgi_start
+	REQ_ENV="TOKEN=chosen-by-the-client" AUTH=chosen-by-the-client \
+	    run_fcgi GET /service/blog
+	is "$STATUS" 401 "a TOKEN parameter does not replace the process's token"
+	AUTH=$TOKEN run_fcgi GET /health
+	is "$STATUS" 200 "... which still serves"
+	like "$(cat "$WORK/fcgi.log")" "settings in FastCGI parameters are ignored" \
+	    "... and says once that parameters are ignored"
 fi
 done_testing

@@ -1,0 +1,83 @@
+#!/bin/bash
+# t0300-nginx-fcgiwrap.sh: examples/nginx-fcgiwrap through real nginx and
+# fcgiwrap (socket-activated as its units say), over HTTPS, real swarm
+set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "${0%/*}/../lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../webserver.sh
+. "${0%/*}/../webserver.sh"
+
+ws_need fcgiwrap cgi-fcgi
+ws_setup
+ws_create_web
+ws_create_slow
+ws_config nobody
+ex=$WS_EXAMPLES/nginx-fcgiwrap
+
+ws_systemd_verify "$ex/deployer-fcgiwrap.service" "$ex/deployer-fcgiwrap.socket"
+ws_rundir run
+ws_fill "$ex/deployer-fcgiwrap.socket" "$WORK/fcgiwrap.socket" \
+    RUNDIR="$WORK/run"
+ws_fill "$ex/deployer-fcgiwrap.service" "$WORK/fcgiwrap.service" \
+    RUNDIR="$WORK/run"
+ws_systemd_start fcgiwrap "$WORK/fcgiwrap.service" "$WORK/fcgiwrap.socket"
+fw=$BG_PID
+ws_nginx_start nginx "$ex/deployer.nginx" RUNDIR="$WORK/run"
+
+# --- settings from the configuration file (the example as it is) ---------
+ws_cases "nginx+fcgiwrap"
+ws_wait_case "nginx+fcgiwrap"
+
+# --- who runs what --------------------------------------------------------
+is "$(ps -o comm= -p "$fw")" fcgiwrap "the socket unit started fcgiwrap"
+is "$(ws_proc_ids "$fw")" "nobody docker docker" \
+    "... as the dedicated user, with the docker group"
+is "$(stat -c '%U:%G %a' "$WORK/run/fcgiwrap.sock")" "root:www-data 660" \
+    "its socket: the web server's group only"
+
+# fcgi AS SCRIPT: a FastCGI request for /health straight to fcgiwrap's
+# socket, as user AS (root, or daemon: neither www-data nor the program's
+# user), naming SCRIPT as the program to run.
+fcgi() {
+	local -a as=()
+	[ "$1" = root ] ||
+	    as=(setpriv --reuid="$1" --regid="$1" --clear-groups)
+	"${as[@]}" env -i REQUEST_METHOD=GET SCRIPT_FILENAME="$2" \
+	    PATH_INFO=/health cgi-fcgi -bind -connect "$WORK/run/fcgiwrap.sock" \
+	    2>&1 || true
+}
+like "$(fcgi root "$WS_DEPLOYER")" 'X-Request-Id: ' \
+    "a FastCGI client of the socket runs the program"
+unlike=$(fcgi daemon "$WS_DEPLOYER")
+ok "$([[ $unlike != *X-Request-Id:* ]]; echo $?)" \
+    "... but not as another user: the socket is closed to it"
+# -p: whatever SCRIPT_FILENAME a client sends, only the deployer runs.
+unlike=$(fcgi root /usr/bin/id)
+like "$unlike" "403" "fcgiwrap -p: another program named by SCRIPT_FILENAME: 403"
+ok "$([[ $unlike != *uid=* ]]; echo $?)" "... and it did not run"
+
+# --- settings from nginx (fastcgi_param), the README's edit ---------------
+ws_stop nginx
+sed -e '/fastcgi_param DEPLOYER_CONFIG/d' \
+    -e 's/#\(fastcgi_param *\(TOKEN\|DOCKER_HOST\|NOTIFY_FLAGS\) \)/\1/' \
+    "$ex/deployer.nginx" >"$WORK/params.nginx"
+settings='^[[:space:]]*fastcgi_param *\(TOKEN\|DOCKER_HOST\|NOTIFY_FLAGS\) '
+is "$(grep -c "$settings" "$WORK/params.nginx")" 3 \
+    "the fastcgi_param variant has its three settings"
+# Without the file, the settings can only come from nginx.
+mv "$WORK/deployer.conf" "$WORK/deployer.conf.off"
+ws_nginx_start nginx2 "$WORK/params.nginx" RUNDIR="$WORK/run"
+ws_cases "nginx+fcgiwrap, fastcgi_param"
+ws_stop nginx2
+mv "$WORK/deployer.conf.off" "$WORK/deployer.conf"
+
+# --- the timeout for ?wait= -------------------------------------------------
+sed 's/fastcgi_read_timeout 960s;/fastcgi_read_timeout 2s;/' \
+    "$ex/deployer.nginx" >"$WORK/short.nginx"
+is "$(grep -c 'fastcgi_read_timeout 2s;' "$WORK/short.nginx")" 1 \
+    "the example with fastcgi_read_timeout lowered"
+ws_nginx_start nginx3 "$WORK/short.nginx" RUNDIR="$WORK/run"
+ws_timeout_case "nginx+fcgiwrap"
+
+ws_no_sanitizer_reports
+done_testing
