@@ -50,7 +50,7 @@ admin_hash_token(const char *name)
 	if (n < 32)
 		fprintf(stderr, "deployer: warning: a token shorter than 32 "
 		    "characters may be guessed; use openssl rand -hex 32\n");
-	SHA256((const unsigned char *)tok, n, d);
+	sha256(tok, n, d);
 	wipe(tok, sizeof(tok));
 	printf("token.%s = sha256:", name);
 	for (i = 0; i < sizeof(d); i++)

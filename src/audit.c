@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "log.h"
 #include "request.h"
+#include "util.h"
 #include "respond.h"
 
 /* A line is a few hundred bytes; images are at most REF_MAX each. */
@@ -33,7 +34,7 @@ hash_hex(const char *p, size_t n, char out[65])
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	size_t i;
 
-	SHA256((const unsigned char *)p, n, d);
+	sha256(p, n, d);
 	for (i = 0; i < sizeof(d); i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }

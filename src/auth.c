@@ -54,7 +54,7 @@ auth_check(struct request *req)
 		while (*tok == ' ')
 			tok++;
 	}
-	SHA256((const unsigned char *)tok, strlen(tok), digest);
+	sha256(tok, strlen(tok), digest);
 	for (i = 0; i < c->ntokens; i++) {
 		int eq = CRYPTO_memcmp(digest, c->tokens[i].sha256,
 		    sizeof(digest)) == 0;

@@ -400,7 +400,7 @@ set_legacy_token(struct config *c, struct loader *l, const char *tok,
 		return fail(l, "%s: the token contains a NUL byte", where);
 	if ((t = new_token(c, l, "default", where)) == NULL)
 		return -1;
-	SHA256((const unsigned char *)tok, n, t->sha256);
+	sha256(tok, n, t->sha256);
 	return 0;
 }
 

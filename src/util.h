@@ -14,6 +14,9 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 int parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max,
     uint64_t *out, const char **errstr);
 
+/* The SHA-256 of the n bytes at p (libcrypto, without the EVP setup). */
+void sha256(const void *p, size_t n, unsigned char out[32]);
+
 /* 1 when equal.  Time depends on neither content nor the length of a:
  * both sides are hashed with SHA-256 and the digests compared. */
 int secret_equal(const char *a, size_t alen, const char *b, size_t blen);
