@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <netdb.h>
 
@@ -276,28 +277,47 @@ io_write(struct io *io, const void *p, size_t n)
 
 /* A request that was refused may leave body records unread.  On a kept
  * connection (nginx fastcgi_keep_conn) they would be read as the next
- * request, and FCGX_Finish_r does not skip them: read and drop them here,
- * up to a bound past which the connection is closed instead. */
+ * request, and FCGX_Finish_r does not skip them; on any other, a close with
+ * data unread can reset the connection under the answer.  Read and drop
+ * them here, up to a bound past which the connection is closed the slow
+ * way (libfcgi's lingering close). */
 #define FINISH_DRAIN_MAX (8 * 1024 * 1024)
 
 void
 io_finish(struct io *io)
 {
+	/* libfcgi's lingering close waits this long for the web server; the
+	 * drain below may not hold the process longer. */
+	struct timeval linger = {2, 0}, none = {0, 0};
 	char chunk[16384];
 	size_t total = 0;
-	int n;
+	int n, fd;
 
 	if (!io->in_request)
 		return;
 	io->in_request = 0;
 	if (!io->fastcgi)
 		return;
-	if (io->req.keepConnection) {
-		while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
-		    (total += (size_t)n) < FINISH_DRAIN_MAX)
-			;
-		if (n > 0 || FCGX_GetError(io->req.in) != 0)
-			io->req.keepConnection = 0;
+	fd = io->req.ipcFd;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof(linger));
+	while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
+	    (total += (size_t)n) < FINISH_DRAIN_MAX)
+		;
+	if (n > 0 || FCGX_GetError(io->req.in) != 0)
+		io->req.keepConnection = 0;
+	else if (io->req.keepConnection)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	else {
+		/*
+		 * libfcgi ends a connection with shutdown(SHUT_WR) and then
+		 * waits (poll, up to 2 s) for the web server to close first,
+		 * so that data still on its way cannot turn into a reset.
+		 * A single process sits idle through that round trip of the
+		 * web server's event loop on every request.  The request has
+		 * been read to its end here, so nothing more can arrive: a
+		 * detached request is closed at once.
+		 */
+		FCGX_Detach(&io->req);
 	}
 	FCGX_Finish_r(&io->req);
 }
