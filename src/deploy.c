@@ -70,6 +70,30 @@ has_duplicate_key(const cJSON *obj)
 	return 0;
 }
 
+/*
+ * 1 when the body's string member key decodes to something with a NUL
+ * ("\u0000"): cJSON would hand over only the part before it, so that
+ * "app:v1\u0000junk" would pass as "app:v1".
+ */
+static int
+has_nul(const struct request *req, const char *key)
+{
+	const char *path[] = {key, NULL};
+	struct json_span sp;
+	struct buf dec;
+	int nul;
+
+	if (json_find(buf_str(&req->body), req->body.len, path, &sp) != 0 ||
+	    sp.type != JSON_STRING)
+		return 1;
+	buf_init(&dec, req->body.len);
+	/* json_string refuses \u0000 outright. */
+	nul = json_string(buf_str(&req->body), &sp, &dec) == -1 ||
+	    memchr(buf_str(&dec), '\0', dec.len) != NULL;
+	buf_free(&dec);
+	return nul;
+}
+
 static int
 parse_image(struct request *req, const cJSON *v, const char *key, char *out,
     struct imageref *ref)
@@ -80,6 +104,9 @@ parse_image(struct request *req, const cJSON *v, const char *key, char *out,
 
 	if (!cJSON_IsString(v))
 		return req_fail(req, 400, "\"%s\" must be a string", key);
+	if (has_nul(req, key))
+		return req_fail(req, 400, "\"%s\" contains a NUL character",
+		    key);
 	n = strlen(v->valuestring);
 	if (n > REF_MAX)
 		return req_fail(req, 400, "\"%s\" is longer than %d bytes",

@@ -218,13 +218,16 @@ drain(struct spool *s, unsigned *sent)
 		}
 		body = m.data + sizeof(SPOOL_MAGIC) + 4;
 		tl = (size_t)(nl - body);
-		if (tl > BS_TUBE_MAX) {
+		if (tl <= BS_TUBE_MAX) {
+			memcpy(tube, body, tl);
+			tube[tl] = '\0';
+		}
+		/* No beanstalkd takes a tube it cannot name: never retry it. */
+		if (tl > BS_TUBE_MAX || !bs_tube_valid(tube)) {
 			buf_free(&m);
 			dead_letter(s, names[i], "bad tube");
 			continue;
 		}
-		memcpy(tube, body, tl);
-		tube[tl] = '\0';
 		a.tube = tube;
 		body = nl + 1;
 		if (bs_put(&a, body, m.len - (size_t)(body - m.data), &id,

@@ -1,0 +1,182 @@
+#!/bin/bash
+# t0430-soak.sh: one FastCGI process serves 10,000 mixed requests (every
+# kind of rejection, status reads, deploys on a real service, health)
+# under valgrind, or LeakSanitizer in a sanitizer build: no leak, no
+# descriptor growth, flat memory, every answer as expected
+set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "${0%/*}/../lib.sh"
+
+LOAD=$top_builddir/tests/tools/fcgi-load
+[ -x "$LOAD" ] || bail_out "$LOAD is not built"
+[ -x "$DEPLOYER" ] || bail_out "$DEPLOYER is not built"
+N=${SOAK_REQUESTS:-10000}
+WARM=${SOAK_WARMUP:-1000}
+TOKEN=t0ken-$$
+
+# A sanitizer build (configure --enable-sanitizers) brings its own leak
+# checker, and valgrind cannot run an ASan binary.
+if grep -q '^SAN_CFLAGS *=.*-fsanitize=address' "$top_builddir/Makefile" \
+    2>/dev/null || nm -D "$DEPLOYER" 2>/dev/null | grep -q ' __asan_init'; then
+	CHECKER=lsan
+else
+	CHECKER=valgrind
+	VALGRIND=$(command -v valgrind) || bail_out "valgrind is missing"
+	command -v vgdb >/dev/null || bail_out "vgdb (valgrind) is missing"
+fi
+diag "leak checker: $CHECKER; $N requests, measured after $WARM"
+
+stack_up
+TPL=$(printf '%s' '{{.RequestID}} {{.Image}}' | base64 -w0)
+NOTIFY="{\"addr\":\"$BEANSTALK_ADDR\",\"tube\":\"soak\",\"template\":\"$TPL\"}"
+CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=$DOCKER_HOST NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=off"
+# No task ever runs (0 replicas): a thousand updates cost dockerd little.
+svc_create soak local/app:v3 --replicas 0 \
+    --label deployer.allowUpdates=true >/dev/null
+svc_create locked local/app:v1 --replicas 0 >/dev/null
+
+if [ "$CHECKER" = valgrind ]; then
+	CGI_WRAPPER="$VALGRIND --leak-check=full --error-exitcode=99"
+	CGI_WRAPPER+=" --errors-for-leak-kinds=definite,indirect --vgdb=yes"
+else
+	# ASan holds freed memory in a quarantine (256 MB by default) that
+	# would look like growth; a small one keeps RSS meaningful.
+	CGI_ENV+=" ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
+	CGI_ENV+=":quarantine_size_mb=4:malloc_context_size=20"
+fi
+fcgi_start
+unset CGI_WRAPPER
+
+# ------------------------------------------------------------ the mix
+K=$WORK/soak.kinds
+B1='{"image":"local/app:v1"}'
+B2='{"image":"local/app:v2"}'
+big=$(head -c 65600 /dev/zero | tr '\0' a)
+{
+	printf '%s\n' '# EXPECT METHOD PATH AUTHORIZATION BODY [PARAM...]'
+	printf '200\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" "$B1"
+	printf '200\tGET\t/service/soak\t%s\t-\n' "$TOKEN"
+	printf '401\tPUT\t/service/soak\twrong\t%s\n' "$B2"
+	printf '401\tPUT\t/service/soak\t-\t%s\n' "$B2"
+	printf '401\tPUT\t/service/soak\tBearer %s\t%s\n' \
+	    "$(head -c 2000 /dev/zero | tr '\0' x)" "$B2"
+	printf '404\tGET\t/nowhere\t%s\t-\n' "$TOKEN"
+	printf '405\tDELETE\t/service/soak\t%s\t-\n' "$TOKEN"
+	printf '400\tPUT\t/service/soak\t%s\t{"image":\n' "$TOKEN"
+	printf '400\tPUT\t/service/soak\t%s\t{"image":"Local/App"}\n' "$TOKEN"
+	printf '400\tPUT\t/service/soak?wait=-1\t%s\t%s\n' "$TOKEN" "$B2"
+	printf '413\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" "$big"
+	printf '400\tPUT\t/service/soak\t%s\t%s\tCONTENT_LENGTH=100\n' "$TOKEN" "$B2"
+	printf '400\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" \
+	    "$(head -c 3000 /dev/zero | tr '\0' '[')"
+	printf '404\tGET\t/service/nosuch\t%s\t-\n' "$TOKEN"
+	printf '403\tPUT\t/service/locked\t%s\t%s\n' "$TOKEN" "$B2"
+	printf '412\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" \
+	    '{"image":"local/app:v3","expect":"local/app:v9"}'
+	printf '200\tPUT\t/service/soak?dry_run=1\t%s\t{"image":"local/app:v3"}\n' "$TOKEN"
+	printf '200\tGET\t/health\t-\t-\n'
+	printf '200\tHEAD\t/health\t-\t-\n'
+	printf '200\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" "$B2"
+	# Settings in the parameters: a configuration overlay per request.
+	printf '200\tGET\t/service/soak\t%s\t-\tDEPLOYER_DOCKER_TIMEOUT=20\n' "$TOKEN"
+	printf '500\tGET\t/service/soak\t%s\t-\tDEPLOYER_DOCKER_TIMEOUT=never\n' "$TOKEN"
+} >"$K"
+
+# measure: the process's descriptors (FDS), resident memory in kB (RSS)
+# and, under valgrind, the bytes its heap holds (HEAP; else RSS again).
+measure() {
+	local pid=$FCGI_PID out n
+	FDS=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | grep -c .)
+	RSS=$(sed -n "s/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid/status")
+	HEAP=$((RSS * 1024))
+	if [ "$CHECKER" = valgrind ]; then
+		# The live heap: every block, leaked or reachable.
+		out=$(vgdb --pid="$pid" leak_check summary 2>&1) || {
+			diag "vgdb failed:" "$out"
+			return 1
+		}
+		HEAP=0
+		for n in $(printf '%s\n' "$out" | sed -n -E \
+		    's/.*(definitely|indirectly|possibly) lost: ([0-9,]*) .*/\2/p
+		    s/.*still reachable: ([0-9,]*) .*/\1/p' | tr -d ,); do
+			HEAP=$((HEAP + n))
+		done
+	fi
+}
+
+# load COUNT: COUNT requests through the mix, two connections at once.
+load() {
+	local rc=0 t0
+	t0=$(date +%s%N)
+	"$LOAD" -c 2 -n "$1" -t 120 "unix:$FCGI_SOCK" "$K" >"$WORK/load.out" \
+	    2>&1 || rc=$?
+	LOAD_MS=$((($(date +%s%N) - t0) / 1000000))
+	cat "$WORK/load.out" >>"$WORK/load.log"
+	return "$rc"
+}
+
+rc=0
+load "$WARM" || rc=$?
+is "$rc" 0 "the first $WARM requests: every answer as expected"
+[ "$rc" = 0 ] || diag "$(cat "$WORK/load.out")"
+diag "$WARM requests in $LOAD_MS ms: $(head -n 2 "$WORK/load.out" | tr '\n' ' ')"
+measure
+fds1=$FDS rss1=$RSS heap1=$HEAP
+
+rc=0
+load $((N - WARM)) || rc=$?
+is "$rc" 0 "$((N - WARM)) more: every answer as expected"
+[ "$rc" = 0 ] || diag "$(cat "$WORK/load.out")"
+diag "$((N - WARM)) requests in $LOAD_MS ms: $(head -n 2 "$WORK/load.out" | tr '\n' ' ')"
+ok "$(fcgi_alive; echo $?)" "one FastCGI process served all $N"
+measure
+diag "after $WARM: $fds1 fds, VmRSS $rss1 kB, heap $heap1 bytes"
+diag "after $N: $FDS fds, VmRSS $RSS kB, heap $HEAP bytes"
+is "$FDS" "$fds1" "no descriptor growth ($fds1 fds after $WARM requests and after $N)"
+# Flat: within 2 MiB (allocator and cache noise), or 10% of the first
+# measurement; 9,000 requests that lose 230 bytes each exceed it.
+slack=$((2 * 1024 * 1024))
+[ $((heap1 / 10)) -le "$slack" ] || slack=$((heap1 / 10))
+ok "$([ $((HEAP - heap1)) -le "$slack" ]; echo $?)" \
+    "flat memory: $heap1 -> $HEAP bytes ($([ "$CHECKER" = valgrind ] &&
+    echo "live heap" || echo VmRSS))"
+ok "$([ $((RSS - rss1)) -le $((8 * 1024)) ]; echo $?)" \
+    "VmRSS grows less than 8 MiB ($rss1 -> $RSS kB)"
+
+# deploys COUNT: how many of COUNT requests through the mix are deploys
+# (fcgi-load cycles through the kinds from the first).
+deploys() {
+	local -a kinds
+	local i n=0
+	mapfile -t kinds < <(grep -v '^#' "$K")
+	for ((i = 0; i < ${#kinds[@]}; i++)); do
+		case ${kinds[i]} in
+		200$'\t'PUT$'\t'/service/soak$'\t'*)
+			n=$((n + $1 / ${#kinds[@]}))
+			[ "$i" -ge $(($1 % ${#kinds[@]})) ] || n=$((n + 1))
+			;;
+		esac
+	done
+	printf '%s\n' "$n"
+}
+# Every deploy changed the service (the images alternate; only the first
+# of the second run may repeat the last of the first) and sent one
+# notification.
+sent=$(($(deploys "$WARM") + $(deploys $((N - WARM)))))
+changed=$(grep -c 'service soak: .* -> ' "$WORK/fcgi.log" || true)
+ok "$([ "$changed" -ge $((sent - 1)) ] && [ "$changed" -le "$sent" ]; echo $?)" \
+    "$changed of $sent deploys changed the service"
+is "$(bs_count soak)" "$changed" "... each sent one notification"
+
+fcgi_stop
+is "$FCGI_EXIT" 0 "the process stops cleanly (exit 0: no $CHECKER error)"
+if [ "$CHECKER" = valgrind ]; then
+	like "$(grep 'ERROR SUMMARY' "$WORK/fcgi.log" | tail -n 1)" \
+	    'ERROR SUMMARY: 0 errors' "valgrind: no errors"
+	ok "$(! grep -qE '(definitely|indirectly) lost: [1-9]' \
+	    "$WORK/fcgi.log"; echo $?)" "valgrind: no leak at exit"
+else
+	ok "$(! grep -q 'Sanitizer' "$WORK/fcgi.log"; echo $?)" \
+	    "LeakSanitizer and ASan: no report"
+fi
+done_testing
