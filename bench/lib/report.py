@@ -463,8 +463,8 @@ def analysis(conf, cgi, wrk, meminfo):
                 pv["task_clock_ms"] - pt["task_clock_ms"],
                 cgi["ld_statistics"].get("relocations"),
                 p["task_clock_ms"] - pv["task_clock_ms"],
-                ": libcrypto is linked, and mapping and relocating it is "
-                "most of the linking time (bench/patches/0002 drops it)"
+                ": libcrypto is linked (for SHA-256 and HMAC), and mapping "
+                "and relocating it is most of the linking time"
                 if crypto else ""))
     w = wrk.get("fcgi") or {}
     c = wrk.get("ceiling") or {}
