@@ -275,12 +275,10 @@ io_write(struct io *io, const void *p, size_t n)
 	return 0;
 }
 
-/* A request that was refused may leave body records unread.  On a kept
- * connection (nginx fastcgi_keep_conn) they would be read as the next
- * request, and FCGX_Finish_r does not skip them; on any other, a close with
+/* A request that was refused may leave body records unread; closing with
  * data unread can reset the connection under the answer.  Read and drop
- * them here, up to a bound past which the connection is closed the slow
- * way (libfcgi's lingering close). */
+ * them, up to a bound past which the connection is closed the slow way
+ * (libfcgi's lingering close). */
 #define FINISH_DRAIN_MAX (8 * 1024 * 1024)
 
 void
@@ -288,26 +286,30 @@ io_finish(struct io *io)
 {
 	/* libfcgi's lingering close waits this long for the web server; the
 	 * drain below may not hold the process longer. */
-	struct timeval linger = {2, 0}, none = {0, 0};
+	struct timeval linger = {2, 0};
 	char chunk[16384];
 	size_t total = 0;
-	int n, fd;
+	int n;
 
 	if (!io->in_request)
 		return;
 	io->in_request = 0;
 	if (!io->fastcgi)
 		return;
-	fd = io->req.ipcFd;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof(linger));
+	/*
+	 * One process serves one connection at a time: a connection kept open
+	 * for the next request (nginx fastcgi_keep_conn) would sit idle in the
+	 * web server's pool while this process waits on it, and requests on
+	 * other connections would wait behind it.  Every connection is closed
+	 * after its request.
+	 */
+	io->req.keepConnection = 0;
+	setsockopt(io->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &linger,
+	    sizeof(linger));
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
 	    (total += (size_t)n) < FINISH_DRAIN_MAX)
 		;
-	if (n > 0 || FCGX_GetError(io->req.in) != 0)
-		io->req.keepConnection = 0;
-	else if (io->req.keepConnection)
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-	else {
+	if (n == 0 && FCGX_GetError(io->req.in) == 0) {
 		/*
 		 * libfcgi ends a connection with shutdown(SHUT_WR) and then
 		 * waits (poll, up to 2 s) for the web server to close first,
