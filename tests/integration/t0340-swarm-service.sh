@@ -83,9 +83,11 @@ run_ok "create-service.sh creates the service" \
     env DOCKER="$STACK_DOCKER" IMAGE=deployer:test DOCKER_SOCKET="$sock" \
     NOTIFY_FLAGS="$notify" "$ex/create-service.sh"
 ok "$(wait_up deployer; echo $?)" "the service runs and answers over HTTPS"
+# (Swarm keeps secrets in no particular order.)
 is "$(docker service inspect --format '{{range
-    .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}' deployer)" \
-    "deployer_token deployer_tls_cert deployer_tls_key " \
+    .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}
+{{end}}' deployer | grep . | sort | tr '\n' ' ')" \
+    "deployer_tls_cert deployer_tls_key deployer_token " \
     "... with its three secrets"
 ws_cases "swarm service"
 HREQ_NOAUTH=1 hreq GET /health
