@@ -87,15 +87,8 @@ stack_start_dockerd() {
 	# A new log: _stack_stop_dockerd looks for the last shutdown in it.
 	[ ! -f "$dir/dockerd.log" ] ||
 	    mv "$dir/dockerd.log" "$dir/dockerd.log.$(date +%s%N)"
-	_stack_spawn "$dir/dockerd.log" env -u NOTIFY_SOCKET PATH="$STACK_PATH" \
-	    unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
-	    dockerd --config-file "$dir/daemon.json" \
-	    --host "unix://$sock" --data-root "$dir/data" \
-	    --exec-root "$exec_root" --pidfile "$dir/docker.pid" \
-	    --iptables=false --ip-masq=false --bridge=none \
-	    --storage-driver=vfs
+	_stack_dockerd_spawn "$dir" "$sock" "$exec_root"
 	pid=$!
-	printf '%s\n' "$pid" >"$dir/dockerd.pid"
 	# Up when it answers, and the swarm is back when this node is an
 	# active manager again (raft state from the data root).
 	for ((i = 0; i < STACK_START_TIMEOUT * 10; i++)); do

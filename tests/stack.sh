@@ -247,6 +247,20 @@ bs_cmd() {
 	esac
 }
 
+# _stack_dockerd_spawn DIR SOCK EXEC_ROOT: start DIR's dockerd in a network
+# namespace of its own (only lo up); its pid is $! and in DIR/dockerd.pid.
+_stack_dockerd_spawn() {
+	local dir=$1 sock=$2 exec_root=$3
+	_stack_spawn "$dir/dockerd.log" env -u NOTIFY_SOCKET PATH="$STACK_PATH" \
+	    unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
+	    dockerd --config-file "$dir/daemon.json" \
+	    --host "unix://$sock" --data-root "$dir/data" \
+	    --exec-root "$exec_root" --pidfile "$dir/docker.pid" \
+	    --iptables=false --ip-masq=false --bridge=none \
+	    --storage-driver=vfs
+	printf '%s\n' "$!" >"$dir/dockerd.pid"
+}
+
 # _stack_beanstalkd DIR: start beanstalkd on a free 127.0.0.1 port, retrying
 # when another process wins the race for the port.
 _stack_beanstalkd() {
@@ -346,15 +360,8 @@ stack_start() {
 	# dockerd, in its own network namespace.  `unshare` and `sh` exec, so
 	# $! is dockerd's pid.  NOTIFY_SOCKET would make dockerd talk to the
 	# init system of whoever runs the tests.
-	_stack_spawn "$dir/dockerd.log" env -u NOTIFY_SOCKET PATH="$STACK_PATH" \
-	    unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
-	    dockerd --config-file "$dir/daemon.json" \
-	    --host "unix://$sock" --data-root "$dir/data" \
-	    --exec-root "$exec_root" --pidfile "$dir/docker.pid" \
-	    --iptables=false --ip-masq=false --bridge=none \
-	    --storage-driver=vfs
+	_stack_dockerd_spawn "$dir" "$sock" "$exec_root"
 	pid=$!
-	printf '%s\n' "$pid" >"$dir/dockerd.pid"
 	for ((i = 0; ; i++)); do
 		if [ -S "$sock" ] && _stack_docker "$dir" version \
 		    --format '{{.Server.Version}}' >/dev/null 2>&1; then
