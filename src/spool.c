@@ -90,6 +90,15 @@ list(struct spool *s, char ***names, size_t *count)
 	if ((d = opendir(s->dir)) == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
+		/* Every caller holds the lock, and a writer keeps it while
+		 * its temporary file exists (store): one seen now was left
+		 * by a crash, and would stay forever. */
+		if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+				log_warnx("spool: removed %s/%s, left by a "
+				    "crash", s->dir, e->d_name);
+			continue;
+		}
 		if (!is_message(e->d_name))
 			continue;
 		if (n == cap) {

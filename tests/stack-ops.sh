@@ -75,7 +75,7 @@ stack_kill_dockerd() {
 	rm -f "$exec_root/containerd/containerd.pid"
 }
 
-# The dockerd command line is stack_start's; keep the two in step.
+# dockerd is started by stack.sh's _stack_dockerd_spawn, as stack_start does.
 stack_start_dockerd() {
 	local dir=$1 exec_root sock pid i state=
 	exec_root=$(cat "$dir/exec-root") || return 1
