@@ -170,43 +170,6 @@ trim(char *s, char *end)
 	return s;
 }
 
-/* Reads a whole small file into out (NUL-terminated). */
-static int
-slurp(const char *path, struct buf *out, size_t max, const char **errstr)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = strerror(errno);
-		return -1;
-	}
-	buf_init(out, max);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_add(out, chunk, (size_t)n) == -1) {
-			*errstr = errno == EMSGSIZE ? "file too large"
-						    : strerror(errno);
-			close(fd);
-			buf_free(out);
-			return -1;
-		}
-	}
-	if (n == -1) {
-		*errstr = strerror(errno);
-		close(fd);
-		buf_free(out);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 int
 cfg_token_name_valid(const char *n)
 {
@@ -258,7 +221,7 @@ read_file(struct loader *l, const char *path, int must_exist)
 	unsigned lineno = 0;
 	size_t i;
 
-	if (slurp(path, &text, CFG_FILE_MAX, &errstr) == -1) {
+	if (file_slurp(path, &text, CFG_FILE_MAX, &errstr) == -1) {
 		if (!must_exist && errno == ENOENT)
 			return 0;
 		return fail(l, "%s: %s", path, errstr);
@@ -418,7 +381,7 @@ load_token(struct config *c, struct loader *l)
 		    t->where);
 	if (f->val == NULL)
 		return 0;
-	if (slurp(f->val, &text, CFG_TOKEN_MAX + 2, &errstr) == -1)
+	if (file_slurp(f->val, &text, CFG_TOKEN_MAX + 2, &errstr) == -1)
 		return fail(l, "%s: token file %s: %s", f->where, f->val,
 		    errstr);
 	/* A trailing newline (echo, Docker secrets) is not part of it. */
@@ -479,7 +442,7 @@ load_hmac_key(struct cfg_token *t, struct loader *l, const char *path,
 	const char *errstr;
 	size_t n;
 
-	if (slurp(path, &text, 4096, &errstr) == -1)
+	if (file_slurp(path, &text, 4096, &errstr) == -1)
 		return fail(l, "%s: hmac_key_file %s: %s", where, path, errstr);
 	n = text.len;
 	while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == '\r'))
@@ -695,7 +658,7 @@ load_webhook(struct config *c, struct loader *l)
 		    "NOTIFY_FLAGS exclude each other", f->where);
 	buf_init(&text, 64 * 1024);
 	if (f->val != NULL) {
-		if (slurp(f->val, &text, 64 * 1024, &errstr) == -1)
+		if (file_slurp(f->val, &text, 64 * 1024, &errstr) == -1)
 			return fail(l, "%s: %s: %s", f->where, f->val, errstr);
 		src = buf_str(&text);
 		n = text.len;

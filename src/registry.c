@@ -2,12 +2,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -63,30 +60,6 @@ matches(const char *key, const char *registry)
 	    strcmp(server, "registry-1.docker.io") == 0);
 }
 
-static int
-slurp(const char *path, struct buf *out, const char **errstr)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = strerror(errno);
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || buf_add(out, chunk, (size_t)n) == -1) {
-			*errstr = n == -1 ? strerror(errno) : "file too large";
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	return 0;
-}
-
 /* Builds {"username","password","serveraddress"} or {"identitytoken",
  * "serveraddress"} from one auths entry. */
 static int
@@ -140,8 +113,7 @@ registry_auth_header(const char *path, const char *registry,
 	char *json = NULL;
 	int rc = -1;
 
-	buf_init(&text, REGISTRY_FILE_MAX);
-	if (slurp(path, &text, errstr) == -1)
+	if (file_slurp(path, &text, REGISTRY_FILE_MAX, errstr) == -1)
 		goto out;
 	if ((root = cJSON_ParseWithLength(buf_str(&text), text.len)) == NULL ||
 	    !cJSON_IsObject(root)) {

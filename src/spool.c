@@ -133,27 +133,6 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
-static int
-read_message(const char *path, struct buf *out)
-{
-	char chunk[8192];
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 || buf_add(out, chunk, (size_t)r) == -1) {
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	return 0;
-}
-
 /* Moves a message that can never be delivered out of the way. */
 static void
 dead_letter(struct spool *s, const char *name, const char *why)
@@ -214,8 +193,7 @@ drain(struct spool *s, unsigned *sent)
 			unlink(path);
 			continue;
 		}
-		buf_init(&m, FILE_MAX);
-		if (read_message(path, &m) == -1 || m.len <
+		if (file_slurp(path, &m, FILE_MAX, &errstr) == -1 || m.len <
 		    sizeof(SPOOL_MAGIC) - 1 + 6 || memcmp(m.data, SPOOL_MAGIC,
 		    sizeof(SPOOL_MAGIC) - 1) != 0 || memcmp(m.data +
 		    sizeof(SPOOL_MAGIC) - 1, "tube ", 5) != 0 ||

@@ -1,4 +1,4 @@
-/* util.c: strict number parsing, constant-time compare, ids, clocks */
+/* util.c: strict number parsing, hashing, files, ids, clocks */
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
@@ -6,6 +6,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,20 +82,6 @@ sha256(const void *p, size_t n, unsigned char out[32])
 	SHA256_Update(&c, p, n);
 	SHA256_Final(out, &c);
 	OPENSSL_cleanse(&c, sizeof(c));
-}
-
-int
-secret_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
-	int eq;
-
-	sha256(a, alen, da);
-	sha256(b, blen, db);
-	eq = CRYPTO_memcmp(da, db, sizeof(da)) == 0;
-	wipe(da, sizeof(da));
-	wipe(db, sizeof(db));
-	return eq;
 }
 
 int
@@ -230,4 +217,33 @@ base64_decode(const char *in, size_t n, struct buf *out)
 	wipe(p, n / 4 * 3 + 4);
 	free(p);
 	return rc;
+}
+
+int
+file_slurp(const char *path, struct buf *out, size_t max, const char **errstr)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd, saved;
+
+	buf_init(out, max);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || buf_add(out, chunk, (size_t)n) == -1) {
+			*errstr = n != -1 && errno == EMSGSIZE ?
+			    "file too large" : strerror(errno);
+			saved = errno;
+			close(fd);
+			buf_free(out);
+			errno = saved;
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
 }

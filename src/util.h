@@ -1,4 +1,4 @@
-/* util.h: strict number parsing, constant-time compare, ids, clocks */
+/* util.h: strict number parsing, hashing, files, ids, clocks */
 /* SPDX-License-Identifier: MIT */
 #ifndef UTIL_H
 #define UTIL_H
@@ -17,10 +17,6 @@ int parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max,
 /* The SHA-256 of the n bytes at p (libcrypto, without the EVP setup). */
 void sha256(const void *p, size_t n, unsigned char out[32]);
 
-/* 1 when equal.  Time depends on neither content nor the length of a:
- * both sides are hashed with SHA-256 and the digests compared. */
-int secret_equal(const char *a, size_t alen, const char *b, size_t blen);
-
 /* 16 lowercase hex digits from the kernel's random source, NUL-terminated
  * into out (17 bytes). */
 int make_request_id(char out[17]);
@@ -36,6 +32,11 @@ void wipe(void *p, size_t n);
 int utf8_valid(const char *s, size_t n);
 
 struct buf;
+
+/* Reads the whole file at path into out (initialised here with max as
+ * its limit).  0, or -1 with *errstr, errno kept, and out freed. */
+int file_slurp(const char *path, struct buf *out, size_t max,
+    const char **errstr);
 
 /* Standard base64 into out (no newlines); base64url when url is set
  * ("-" and "_", with padding, as Go's URLEncoding). */

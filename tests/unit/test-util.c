@@ -33,15 +33,6 @@ test_parse_u64(void)
 }
 
 static void
-test_secret_equal(void)
-{
-	ok(secret_equal("token", 5, "token", 5), "equal secrets");
-	ok(!secret_equal("token", 5, "tokem", 5), "one byte differs");
-	ok(!secret_equal("token", 5, "token2", 6), "a longer secret");
-	ok(!secret_equal("", 0, "x", 1), "empty against non-empty");
-}
-
-static void
 test_utf8(void)
 {
 	ok(utf8_valid("plain", 5), "ASCII");
@@ -77,7 +68,6 @@ int
 main(void)
 {
 	test_parse_u64();
-	test_secret_equal();
 	test_utf8();
 	test_request_id();
 	return tap_done();
