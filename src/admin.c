@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "docker.h"
+#include "health.h"
 #include "log.h"
 #include "notify.h"
 #include "request.h"
@@ -111,6 +112,18 @@ line(int good, const char *what, const char *detail)
 	return good ? 0 : 1;
 }
 
+/* Where each setting that is not a default came from. */
+static void
+print_sources(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].where, "default") != 0)
+			printf("     %-10s %s = from %s\n", "setting",
+			    cfg->sources[i].key, cfg->sources[i].where);
+}
+
 int
 admin_check(const struct config *cfg, const char *path, const char *cfg_error,
     struct docker *d)
@@ -119,12 +132,21 @@ admin_check(const struct config *cfg, const char *path, const char *cfg_error,
 	struct request req;
 	struct bs_put_args a;
 	char state[32], msg[600];
+	struct storage_check st[3];
 	struct buf out;
+	size_t i, nst;
 	int failed = 0, manager;
 
 	if (cfg_error != NULL)
 		return line(0, "config", cfg_error);
 	failed |= line(1, "config", path);
+	print_sources(cfg);
+	nst = health_storage(cfg, st);
+	for (i = 0; i < nst; i++) {
+		snprintf(msg, sizeof(msg), "%s", st[i].path);
+		failed |= line(st[i].ok, st[i].what, st[i].ok ? msg :
+		    st[i].why);
+	}
 	snprintf(msg, sizeof(msg), "%zu token(s)", cfg->ntokens);
 	failed |= line(cfg->ntokens > 0, "tokens", cfg->ntokens ? msg :
 	    "none configured: every request would be refused");

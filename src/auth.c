@@ -105,27 +105,20 @@ action_word(enum action a)
 	}
 }
 
-/* The service matches one of the comma-separated patterns. */
+/* Service patterns: '*' never crosses a '/'. */
 static int
-service_allowed(const char *patterns, const char *service)
+match_name(const char *pattern, const void *name)
 {
-	char pat[128];
-	const char *p = patterns;
-	size_t n;
+	return fnmatch(pattern, name, FNM_PATHNAME) == 0;
+}
 
-	while (*p != '\0') {
-		n = strcspn(p, ",");
-		if (n > 0 && n < sizeof(pat)) {
-			memcpy(pat, p, n);
-			pat[n] = '\0';
-			if (fnmatch(pat, service, 0) == 0)
-				return 1;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+static int
+refuse_scope(struct request *req, const char *service)
+{
+	log_warnx("token %s may not %s service %s", req->token->name,
+	    action_word(req->action), service);
+	return req_fail(req, 403, "token %s may not %s service %s",
+	    req->token->name, action_word(req->action), service);
 }
 
 int
@@ -134,13 +127,22 @@ auth_scope(struct request *req)
 	const struct cfg_token *t = req->token;
 
 	if ((t->actions & action_bit(req->action)) == 0 ||
-	    (t->services != NULL && !service_allowed(t->services,
-	    req->service))) {
-		log_warnx("token %s may not %s service %s", t->name,
-		    action_word(req->action), req->service);
-		return req_fail(req, 403, "token %s may not %s service %s",
-		    t->name, action_word(req->action), req->service);
-	}
+	    (t->services != NULL && !pattern_list_any(t->services, match_name,
+	    req->service)))
+		return refuse_scope(req, req->service);
+	return 0;
+}
+
+int
+auth_scope_service(struct request *req, const char *name)
+{
+	const struct cfg_token *t = req->token;
+
+	if (t != NULL && t->services != NULL &&
+	    !pattern_list_any(t->services, match_name, name))
+		return refuse_scope(req, name);
+	if (strlen(name) < sizeof(req->service))
+		memcpy(req->service, name, strlen(name) + 1);
 	return 0;
 }
 

@@ -20,6 +20,14 @@ int auth_check(struct request *req);
 int auth_scope(struct request *req);
 
 /*
+ * What, again, once Docker has named the service: the URL may name it by
+ * its ID, so the token's service patterns are checked against the real
+ * name (403), which the request uses from then on (log, audit,
+ * notification, answer).
+ */
+int auth_scope_service(struct request *req, const char *name);
+
+/*
  * Proof: for a token with a signing key, the request carries a valid
  * HMAC-SHA256 signature made within the window and never seen before
  * (across processes: a locked file under state_dir), else 401.  Runs

@@ -57,6 +57,8 @@ enum setting {
 	S_REQUIRE_DIGEST, S_REGISTRY_AUTH, S_SPOOL_DIR, S_SPOOL_MAX,
 	S_SPOOL_MAX_AGE, S_STATE_DIR, S_SIG_WINDOW, S_AUDIT_FILE,
 	S_RECORD_LABELS, S_REQUIRE_ALLOWED, S_NOTIFY_URL, S_NOTIFY_TEMPLATE_FILE,
+	S_ALLOW_REMOTE_BIND, S_AUDIT_REQUIRED, S_AUDIT_KEY_FILE,
+	S_AUDIT_REFUSED_MAX, S_REQUEST_TIMEOUT, S_DELIVERY_TTL,
 	S_COUNT
 };
 
@@ -92,6 +94,15 @@ static const struct {
 	[S_NOTIFY_URL] = {"notify_url", "DEPLOYER_NOTIFY_URL"},
 	[S_NOTIFY_TEMPLATE_FILE] = {"notify_template_file",
 	    "DEPLOYER_NOTIFY_TEMPLATE_FILE"},
+	[S_ALLOW_REMOTE_BIND] = {"allow_remote_bind",
+	    "DEPLOYER_ALLOW_REMOTE_BIND"},
+	[S_AUDIT_REQUIRED] = {"audit_required", "DEPLOYER_AUDIT_REQUIRED"},
+	[S_AUDIT_KEY_FILE] = {"audit_key_file", "DEPLOYER_AUDIT_KEY_FILE"},
+	[S_AUDIT_REFUSED_MAX] = {"audit_refused_max",
+	    "DEPLOYER_AUDIT_REFUSED_MAX"},
+	[S_REQUEST_TIMEOUT] = {"request_timeout", "DEPLOYER_REQUEST_TIMEOUT"},
+	[S_DELIVERY_TTL] = {"github_delivery_ttl",
+	    "DEPLOYER_GITHUB_DELIVERY_TTL"},
 };
 
 /* A raw value and where it came from, for messages. */
@@ -116,10 +127,60 @@ cfg_is_setting_name(const char *name)
 {
 	size_t i;
 
+	if (strncmp(name, "DEPLOYER_", 9) == 0)
+		return 1;
 	for (i = 0; i < S_COUNT; i++)
 		if (strcmp(name, settings[i].env) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * The settings a web server may still pass per request (FastCGI
+ * parameters), each only in the direction that makes the process
+ * stricter: a lower wait_max or max_body, require_digest = 1,
+ * require_allowed_images = 1.
+ */
+int
+cfg_tighten(struct config *c, const char *name, const char *value,
+    const char **why)
+{
+	const char *errstr;
+	uint64_t n;
+	int *flag = NULL;
+
+	if (strcmp(name, settings[S_WAIT_MAX].env) == 0) {
+		if (parse_u64(value, 0, (uint64_t)c->wait_max, &n,
+		    &errstr) == -1) {
+			*why = "may only lower the process's wait_max";
+			return -1;
+		}
+		c->wait_max = (int)n;
+		return 0;
+	}
+	if (strcmp(name, settings[S_MAX_BODY].env) == 0) {
+		if (parse_u64(value, 2, c->max_body, &n, &errstr) == -1) {
+			*why = "may only lower the process's max_body";
+			return -1;
+		}
+		c->max_body = (size_t)n;
+		return 0;
+	}
+	if (strcmp(name, settings[S_REQUIRE_DIGEST].env) == 0)
+		flag = &c->require_digest;
+	else if (strcmp(name, settings[S_REQUIRE_ALLOWED].env) == 0)
+		flag = &c->require_allowed_images;
+	if (flag != NULL) {
+		if (strcmp(value, "1") != 0) {
+			*why = "may only be 1 (the stricter value)";
+			return -1;
+		}
+		*flag = 1;
+		return 0;
+	}
+	*why = "settings come from the configuration file or the process "
+	    "environment, never from a request";
+	return -1;
 }
 
 const char *
@@ -291,33 +352,49 @@ out:
 	return rc;
 }
 
+/*
+ * The environment gives what the file does not set: the file is the
+ * operator's word on everything it names.  A token in the file (token or
+ * token_file) shuts out both TOKEN and TOKEN_FILE from the environment.
+ */
 static void
 read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
 {
 	char where[320];
 	const char *v;
 	size_t i;
+	int file_token = l->v[S_TOKEN].val != NULL ||
+	    l->v[S_TOKEN_FILE].val != NULL;
 
 	for (i = 0; i < S_COUNT; i++) {
+		if (l->v[i].val != NULL ||
+		    (file_token && (i == S_TOKEN || i == S_TOKEN_FILE)))
+			continue;
 		if ((v = lookup(ctx, settings[i].env)) == NULL || *v == '\0')
 			continue;
 		snprintf(where, sizeof(where), "environment variable %s",
 		    settings[i].env);
 		raw_set(&l->v[i], v, strlen(v), where);
-		/* TOKEN in the environment replaces a token_file from the
-		 * file and the other way round. */
-		if (i == S_TOKEN && l->v[S_TOKEN_FILE].val != NULL &&
-		    lookup(ctx, settings[S_TOKEN_FILE].env) == NULL) {
-			free(l->v[S_TOKEN_FILE].val);
-			l->v[S_TOKEN_FILE].val = NULL;
-		}
-		if (i == S_TOKEN_FILE && l->v[S_TOKEN].val != NULL &&
-		    lookup(ctx, settings[S_TOKEN].env) == NULL) {
-			wipe(l->v[S_TOKEN].val, strlen(l->v[S_TOKEN].val));
-			free(l->v[S_TOKEN].val);
-			l->v[S_TOKEN].val = NULL;
-		}
 	}
+	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
+		/* Both from the environment: TOKEN is the Go program's. */
+		free(l->v[S_TOKEN_FILE].val);
+		l->v[S_TOKEN_FILE].val = NULL;
+	}
+}
+
+/* Records where each setting came from, for --check. */
+static void
+record_sources(struct config *c, const struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < S_COUNT && i < CFG_SOURCES; i++) {
+		c->sources[i].key = settings[i].key;
+		snprintf(c->sources[i].where, sizeof(c->sources[i].where),
+		    "%s", l->v[i].val ? l->v[i].where : "default");
+	}
+	c->nsources = i;
 }
 
 /* Appends a token to c->tokens; the caller fills it. */
@@ -434,28 +511,37 @@ parse_actions(const char *v, unsigned *out)
 	return *out ? 0 : -1;
 }
 
+/* A secret key from a file (a trailing newline is not part of it). */
 static int
-load_hmac_key(struct cfg_token *t, struct loader *l, const char *path,
-    const char *where)
+load_key(struct loader *l, const char *path, const char *what,
+    const char *where, unsigned char **key, size_t *keylen)
 {
 	struct buf text;
 	const char *errstr;
 	size_t n;
 
 	if (file_slurp(path, &text, 4096, &errstr) == -1)
-		return fail(l, "%s: hmac_key_file %s: %s", where, path, errstr);
+		return fail(l, "%s: %s %s: %s", where, what, path, errstr);
 	n = text.len;
 	while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == '\r'))
 		n--;
 	if (n < 16) {
 		wipe(text.data, text.len);
 		buf_free(&text);
-		return fail(l, "%s: hmac_key_file %s: a key needs at least 16 "
-		    "bytes", where, path);
+		return fail(l, "%s: %s %s: a key needs at least 16 bytes",
+		    where, what, path);
 	}
-	t->hmac_key = (unsigned char *)buf_take(&text, NULL);
-	t->hmac_key_len = n;
-	return t->hmac_key ? 0 : fail(l, "out of memory");
+	*key = (unsigned char *)buf_take(&text, NULL);
+	*keylen = n;
+	return *key ? 0 : fail(l, "out of memory");
+}
+
+static int
+load_hmac_key(struct cfg_token *t, struct loader *l, const char *path,
+    const char *where)
+{
+	return load_key(l, path, "hmac_key_file", where, &t->hmac_key,
+	    &t->hmac_key_len);
 }
 
 /*
@@ -684,6 +770,44 @@ dup_setting(struct loader *l, enum setting s, char **out, const char *def)
 	return 0;
 }
 
+/* The settings that guard the trust boundary: listening, the audit
+ * trail, request deadlines, signature deliveries. */
+static int
+build_guards(struct config *c, struct loader *l)
+{
+	struct raw *k = &l->v[S_AUDIT_KEY_FILE];
+	uint64_t n;
+
+	n = 0;
+	if (parse_num(l, S_ALLOW_REMOTE_BIND, 0, 1, &n) == -1)
+		return -1;
+	c->allow_remote_bind = (int)n;
+	n = 0;
+	if (parse_num(l, S_AUDIT_REQUIRED, 0, 1, &n) == -1)
+		return -1;
+	c->audit_required = (int)n;
+	if (c->audit_required && c->audit_file == NULL)
+		return fail(l, "%s: audit_required needs audit_file",
+		    l->v[S_AUDIT_REQUIRED].where);
+	if (k->val != NULL && load_key(l, k->val, "audit_key_file", k->where,
+	    &c->audit_key, &c->audit_key_len) == -1)
+		return -1;
+	n = 60;
+	if (parse_num(l, S_AUDIT_REFUSED_MAX, 0, 1000000, &n) == -1)
+		return -1;
+	c->audit_refused_max = (unsigned)n;
+	n = 10;
+	if (parse_num(l, S_REQUEST_TIMEOUT, 1, 3600, &n) == -1)
+		return -1;
+	c->request_timeout_ms = (int)n * 1000;
+	/* GitHub redelivers for three days; a day more for clock skew. */
+	n = 4 * 86400;
+	if (parse_num(l, S_DELIVERY_TTL, 60, 365 * 86400, &n) == -1)
+		return -1;
+	c->delivery_ttl = (int)n;
+	return 0;
+}
+
 static int
 build(struct config *c, struct loader *l)
 {
@@ -745,18 +869,17 @@ build(struct config *c, struct loader *l)
 	if (dup_setting(l, S_REGISTRY_AUTH, &c->registry_auth, NULL) == -1)
 		return -1;
 
-	/* "off" turns the spool off; the default directory is used only
-	 * when it exists (make install creates it). */
-	if (l->v[S_SPOOL_DIR].val != NULL) {
-		if (strcmp(l->v[S_SPOOL_DIR].val, "off") != 0 &&
-		    dup_setting(l, S_SPOOL_DIR, &c->spool_dir, NULL) == -1)
+	/* "off" turns the spool off; the directory is made (0700) when a
+	 * message first has to wait in it. */
+	if (l->v[S_SPOOL_DIR].val == NULL ||
+	    strcmp(l->v[S_SPOOL_DIR].val, "off") != 0) {
+		if (dup_setting(l, S_SPOOL_DIR, &c->spool_dir,
+		    LOCALSTATEDIR "/spool/deployer") == -1)
 			return -1;
-		if (c->spool_dir != NULL && c->spool_dir[0] != '/')
+		if (c->spool_dir[0] != '/')
 			return fail(l, "%s: spool_dir must be an absolute path",
 			    l->v[S_SPOOL_DIR].where);
-	} else if (access(LOCALSTATEDIR "/spool/deployer", W_OK) == 0 &&
-	    (c->spool_dir = strdup(LOCALSTATEDIR "/spool/deployer")) == NULL)
-		return fail(l, "out of memory");
+	}
 	n = 1000;
 	if (parse_num(l, S_SPOOL_MAX, 1, 1000000, &n) == -1)
 		return -1;
@@ -791,7 +914,7 @@ build(struct config *c, struct loader *l)
 	else
 		return fail(l, "%s: log must be 'stderr' or 'syslog'",
 		    l->v[S_LOG].where);
-	return 0;
+	return build_guards(c, l);
 }
 
 int
@@ -815,6 +938,8 @@ cfg_load(struct config *c, const char *path, int must_exist,
 		read_env(&l, lookup, ctx);
 	if (rc == 0)
 		rc = build(c, &l);
+	if (rc == 0)
+		record_sources(c, &l);
 	for (i = 0; i < S_COUNT; i++) {
 		if (l.v[i].val != NULL) {
 			wipe(l.v[i].val, strlen(l.v[i].val));
@@ -853,6 +978,10 @@ cfg_free(struct config *c)
 	free(c->bind);
 	free(c->registry_auth);
 	free(c->spool_dir);
+	if (c->audit_key != NULL) {
+		wipe(c->audit_key, c->audit_key_len);
+		free(c->audit_key);
+	}
 	wipe(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 }

@@ -9,13 +9,17 @@
 #include "template.h"
 
 /*
- * Where a setting comes from, strongest first:
- *   1. the request's FastCGI parameters (fastcgi_param, SetEnv, ...),
- *   2. the process environment (CGI: what the web server set),
- *   3. the configuration file,
- *   4. built-in defaults.
- * Environment names are the Go program's (TOKEN, DOCKER_HOST,
- * NOTIFY_FLAGS, BIND) plus DEPLOYER_* for settings it did not have.
+ * Settings come from the operator only, strongest first:
+ *   1. the configuration file (everything it sets),
+ *   2. the process environment, for what the file does not set (CGI: what
+ *      the web server's configuration set; the Go program's TOKEN,
+ *      DOCKER_HOST, NOTIFY_FLAGS keep working without a file),
+ *   3. built-in defaults.
+ * A request never carries a setting.  A FastCGI request's parameters may
+ * only make the process stricter (cfg_tighten); any other parameter named
+ * like a setting is refused with 400.  Environment names are the Go
+ * program's (TOKEN, DOCKER_HOST, NOTIFY_FLAGS, BIND) plus DEPLOYER_* for
+ * settings it did not have.
  */
 
 #define CFG_TOKEN_MAX 1024	/* longest accepted token, in bytes */
@@ -39,6 +43,8 @@ enum notify_field {
 extern const char *const notify_fields[NF_COUNT + 1];
 
 #define CFG_TOKEN_NAME_MAX 32
+/* Room for every setting's origin. */
+#define CFG_SOURCES 40
 
 /* What a token may do; a token with no restriction may do everything. */
 enum {
@@ -99,6 +105,22 @@ struct config {
 	unsigned spool_max;	/* messages the spool holds at most */
 	unsigned spool_max_age;	/* seconds a message may wait */
 	int log_syslog;
+
+	int allow_remote_bind;	/* FastCGI beyond loopback, explicitly */
+	int audit_required;	/* 503 when the intent cannot be recorded */
+	unsigned char *audit_key; /* owned: keys the audit chain, or NULL */
+	size_t audit_key_len;
+	unsigned audit_refused_max; /* refused-request lines per minute */
+	int request_timeout_ms;	/* a FastCGI client's time to send it all */
+	int delivery_ttl;	/* seconds a GitHub delivery ID is refused */
+
+	/* Where each setting came from ("file:line", "environment variable
+	 * X", "default"), for --check. */
+	struct cfg_source {
+		const char *key;
+		char where[160];
+	} sources[CFG_SOURCES];
+	size_t nsources;
 };
 
 /* Returns the value of an environment-like variable, or NULL. */
@@ -107,9 +129,19 @@ typedef const char *(*cfg_lookup_fn)(void *ctx, const char *name);
 /* 1 when name is a valid token name: 1-32 of A-Za-z0-9_- */
 int cfg_token_name_valid(const char *name);
 
-/* The settings' names in the environment; an overlay is needed for a
- * request only when one of them is among its parameters. */
+/* 1 when name is a setting's name in the environment, or any
+ * DEPLOYER_* name: a request parameter so named is never a setting. */
 int cfg_is_setting_name(const char *name);
+
+/*
+ * Applies a FastCGI request parameter that names a setting to c (a copy
+ * of the process's settings for this request), when it may: only
+ * DEPLOYER_WAIT_MAX and DEPLOYER_MAX_BODY lower than the process's, and
+ * DEPLOYER_REQUIRE_DIGEST=1, DEPLOYER_REQUIRE_ALLOWED_IMAGES=1.  Returns
+ * 0, or -1 with the reason in *why.
+ */
+int cfg_tighten(struct config *c, const char *name, const char *value,
+    const char **why);
 
 /*
  * Builds *c from defaults, then the file at path (NULL: none; a missing

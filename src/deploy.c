@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "deploy.h"
 #include "docker.h"
@@ -275,31 +276,10 @@ resolve(struct request *req, struct plan *p)
 	return 0;
 }
 
-/* An image name matches one of the label's comma-separated patterns. */
 static int
-image_allowed(const char *patterns, const char *image)
+match_ref(const char *pattern, const void *ref)
 {
-	char pat[REF_MAX + 1];
-	const char *p = patterns, *comma;
-	size_t n;
-
-	for (; *p != '\0'; p = *comma ? comma + 1 : comma) {
-		comma = strchr(p, ',');
-		if (comma == NULL)
-			comma = p + strlen(p);
-		while (p < comma && *p == ' ')
-			p++;
-		n = (size_t)(comma - p);
-		while (n > 0 && p[n - 1] == ' ')
-			n--;
-		if (n == 0 || n > REF_MAX)
-			continue;
-		memcpy(pat, p, n);
-		pat[n] = '\0';
-		if (fnmatch(pat, image, 0) == 0)
-			return 1;
-	}
-	return 0;
+	return ref_match(pattern, ref);
 }
 
 /* The image part that "expect" compares: a pinned "tag@digest" also
@@ -335,7 +315,7 @@ check_service(struct request *req, const struct service *svc)
 		    req->service);
 	}
 	if (svc->allowed_images != NULL &&
-	    !image_allowed(svc->allowed_images, req->image)) {
+	    !pattern_list_any(svc->allowed_images, match_ref, &req->ref)) {
 		log_warnx("service %s: %s is not in deployer.allowedImages",
 		    req->service, req->image);
 		return req_fail(req, 403, "image %s is not allowed on service "
@@ -530,6 +510,7 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 	buf_init(&spec, SPEC_MAX);
 	for (attempt = 1;; attempt++) {
 		if (docker_service_get(req, req->service, svc) == -1 ||
+		    auth_scope_service(req, svc->name) == -1 ||
 		    check_service(req, svc) == -1)
 			goto fail;
 		/* Only a request the service accepts asks the registry. */

@@ -216,7 +216,8 @@ parse_service(struct request *req, const char *name, struct service *svc)
 	nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
 	id = cJSON_GetObjectItemCaseSensitive(root, "ID");
 	if (!cJSON_IsString(nm) || !cJSON_IsString(id) ||
-	    strlen(id->valuestring) >= sizeof(svc->id)) {
+	    strlen(id->valuestring) >= sizeof(svc->id) ||
+	    strlen(nm->valuestring) >= sizeof(svc->name)) {
 		req_fail(req, 502, "Docker's service reply is malformed");
 		goto out;
 	}
@@ -228,6 +229,7 @@ parse_service(struct request *req, const char *name, struct service *svc)
 		goto out;
 	}
 	memcpy(svc->id, id->valuestring, strlen(id->valuestring) + 1);
+	memcpy(svc->name, nm->valuestring, strlen(nm->valuestring) + 1);
 
 	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
 	allow = cJSON_GetObjectItemCaseSensitive(labels,
@@ -346,8 +348,10 @@ docker_service_get(struct request *req, const char *name,
 	svc->raw = buf_take(&r.body, &svc->rawlen);
 	if (svc->raw == NULL)
 		return req_fail(req, 500, "out of memory");
-	if (parse_service(req, name, svc) == -1)
+	if (parse_service(req, name, svc) == -1) {
+		service_free(svc);
 		return -1;
+	}
 	return 0;
 fail:
 	buf_free(&r.body);
@@ -544,7 +548,7 @@ docker_tasks(struct request *req, const char *service_id,
 	struct http_response r;
 	char filters[256], enc[768], path[1024];
 	const cJSON *t;
-	cJSON *root;
+	cJSON *root = NULL;
 
 	memset(tc, 0, sizeof(*tc));
 	snprintf(filters, sizeof(filters), "{\"service\":{\"%s\":true},"
@@ -564,6 +568,7 @@ docker_tasks(struct request *req, const char *service_id,
 		else
 			req_fail(req, 502, "Docker failed to list tasks "
 			    "(HTTP %ld)", r.status);
+		cJSON_Delete(root);
 		buf_free(&r.body);
 		return -1;
 	}

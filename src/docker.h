@@ -23,6 +23,7 @@ struct docker {
 /* A service as read for one request. */
 struct service {
 	char id[72];		/* full ID */
+	char name[64];		/* Spec.Name */
 	uint64_t version;	/* Version.Index, for the update */
 	char *raw;		/* owned: the GET /services reply */
 	size_t rawlen;

@@ -13,13 +13,38 @@
 #include "health.h"
 #include "notify.h"
 #include "request.h"
+#include "util.h"
+
+size_t
+health_storage(const struct config *c, struct storage_check out[3])
+{
+	size_t n = 0;
+
+	if (c->spool_dir != NULL && c->notify) {
+		out[n].what = "spool";
+		out[n].path = c->spool_dir;
+		out[n].ok = dir_usable(c->spool_dir, 1, out[n].why,
+		    sizeof(out[n].why)) == 0;
+		n++;
+	}
+	if (c->audit_file != NULL) {
+		out[n].what = "audit";
+		out[n].path = c->audit_file;
+		out[n].ok = file_appendable(c->audit_file, out[n].why,
+		    sizeof(out[n].why)) == 0;
+		n++;
+	}
+	return n;
+}
 
 int
 health_run(struct request *req)
 {
 	struct bs_put_args a;
 	const char *errstr;
-	int docker_ok, bs_ok = 1;
+	struct storage_check st[3];
+	size_t i, nst;
+	int docker_ok, bs_ok = 1, storage_ok = 1;
 	cJSON *r;
 
 	docker_ok = docker_ping(req) == 0;
@@ -37,7 +62,13 @@ health_run(struct request *req)
 		cJSON_AddStringToObject(r, "beanstalkd", bs_ok ? "ok" : errstr);
 	} else
 		cJSON_AddStringToObject(r, "beanstalkd", "not configured");
-	if (!docker_ok || !bs_ok)
+	nst = health_storage(req->cfg, st);
+	for (i = 0; i < nst; i++) {
+		cJSON_AddStringToObject(r, st[i].what, st[i].ok ? "ok" :
+		    st[i].why);
+		storage_ok &= st[i].ok;
+	}
+	if (!docker_ok || !bs_ok || !storage_ok)
 		return req_fail(req, 503, "not healthy");
 	cJSON_AddStringToObject(r, "status", "ok");
 	return 0;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <fnmatch.h>
 #include <string.h>
 
 #include "imageref.h"
@@ -448,4 +449,31 @@ ref_familiar(const struct imageref *ref, int with_digest, char *out,
 		return -1;
 	}
 	return 0;
+}
+
+int
+ref_match(const char *pattern, const struct imageref *ref)
+{
+	char form[REF_MAX + 32];
+	const char *path = ref->path;
+	int len;
+
+	if (ref_familiar(ref, 1, form, sizeof(form)) == 0 &&
+	    fnmatch(pattern, form, FNM_PATHNAME) == 0)
+		return 1;
+	if (is_hub(ref) && strchr(path, '/') == NULL)
+		len = snprintf(form, sizeof(form), "docker.io/%s%s", HUB_OFFICIAL,
+		    path);
+	else
+		len = snprintf(form, sizeof(form), "%s/%s", ref_registry(ref),
+		    path);
+	if (len < 0 || (size_t)len >= sizeof(form))
+		return 0;
+	if (ref->tag[0] != '\0' || ref->digest[0] == '\0')
+		len += snprintf(form + len, sizeof(form) - (size_t)len, ":%s",
+		    ref->tag[0] ? ref->tag : "latest");
+	if (ref->digest[0] != '\0' && (size_t)len < sizeof(form))
+		snprintf(form + len, sizeof(form) - (size_t)len, "@%s",
+		    ref->digest);
+	return fnmatch(pattern, form, FNM_PATHNAME) == 0;
 }

@@ -59,4 +59,14 @@ const char *ref_registry(const struct imageref *ref);
 int ref_familiar(const struct imageref *ref, int with_digest, char *out,
     size_t outlen);
 
+/*
+ * 1 when the shell pattern matches the reference component by component:
+ * '*' and '?' never cross a '/', so the registry host and each path
+ * component are matched as a whole ("*.example.com/app:*" does not admit
+ * "evil.org/x.example.com/app:1").  The pattern is tried against the
+ * familiar form ("app:v1", "me/blog:v1@sha256:...") and the full one
+ * ("docker.io/library/app:v1"), each with the digest when there is one.
+ */
+int ref_match(const char *pattern, const struct imageref *ref);
+
 #endif

@@ -7,9 +7,13 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +48,8 @@ listen_unix(const char *path, const char **errstr)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	int fd;
+	mode_t mask;
+	int fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -68,8 +73,11 @@ listen_unix(const char *path, const char **errstr)
 		*errstr = strerror(errno);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1) {
+	/* The web server's user connects through the group: 0660. */
+	mask = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
 		*errstr = strerror(errno);
 		close(fd);
 		return -1;
@@ -148,6 +156,57 @@ io_listen(const char *addr, const char **errstr)
 	if (addr[0] == '/')
 		return listen_unix(addr, errstr);
 	return listen_tcp(addr, errstr);
+}
+
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127);
+	return 0;
+}
+
+int
+io_check_exposure(int fd, int allow_remote, const char **errstr,
+    char *warn, size_t warnlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	socklen_t len = sizeof(ss);
+	struct stat st;
+
+	warn[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		if (len > offsetof(struct sockaddr_un, sun_path) &&
+		    sun->sun_path[0] != '\0' &&
+		    stat(sun->sun_path, &st) == 0 && (st.st_mode & S_IWOTH))
+			snprintf(warn, warnlen, "socket %.200s is writable by "
+			    "every user (mode %04o): anyone on this host can "
+			    "send requests; make it 0660 with the web server's "
+			    "group", sun->sun_path,
+			    (unsigned)(st.st_mode & 07777));
+		return 0;
+	}
+	if (!is_loopback(&ss) && !allow_remote) {
+		*errstr = "the FastCGI socket listens beyond loopback, where "
+		    "anyone who can connect may send any request; listen on "
+		    "127.0.0.1 or a unix socket, or set allow_remote_bind = 1 "
+		    "if a firewall guards it";
+		return -1;
+	}
+	return 0;
 }
 
 static void

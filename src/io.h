@@ -27,6 +27,14 @@ struct io {
  */
 int io_listen(const char *addr, const char **errstr);
 
+/*
+ * Who can reach the listening socket fd: a TCP socket must be bound to a
+ * loopback address unless allow_remote (-1 with *errstr); a unix socket
+ * every user may write to gets a warning in warn ("" when none).
+ */
+int io_check_exposure(int fd, int allow_remote, const char **errstr,
+    char *warn, size_t warnlen);
+
 /* listen_fd >= 0: serve FastCGI on it.  -1: FastCGI when stdin is a
  * listening socket (spawn-fcgi, mod_fcgid, systemd), else one CGI
  * request. */

@@ -189,6 +189,39 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 	io_finish(io);
 }
 
+/*
+ * A persistent process serves whoever reaches its socket: it needs sound
+ * settings with a token of its own (a request can never bring one), and
+ * a socket only the web server can reach.
+ */
+static int
+may_serve(const struct io *io, const struct config *cfg,
+    const char *cfg_error)
+{
+	const char *errstr;
+	char warn[320];
+
+	if (cfg_error != NULL) {
+		log_warnx("not serving FastCGI with a broken configuration");
+		return -1;
+	}
+	if (cfg->ntokens == 0) {
+		log_warnx("not serving FastCGI without a token: set token, "
+		    "token_file or token.NAME in the configuration file (or "
+		    "TOKEN in the process environment); a request's "
+		    "parameters never carry one");
+		return -1;
+	}
+	if (io_check_exposure(io->listen_fd, cfg->allow_remote_bind, &errstr,
+	    warn, sizeof(warn)) == -1) {
+		log_warnx("not serving FastCGI: %s", errstr);
+		return -1;
+	}
+	if (warn[0] != '\0')
+		log_warnx("%s", warn);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -278,6 +311,17 @@ main(int argc, char *argv[])
 
 	if (listen_addr == NULL)
 		listen_addr = cfg.bind;
+	if (listen_addr != NULL && listen_addr[0] == ':' &&
+	    (cfg_error != NULL || !cfg.allow_remote_bind)) {
+		log_warnx("BIND=%s would listen on every address.  deployer "
+		    "speaks FastCGI to a web server, not HTTP to clients: "
+		    "put nginx, lighttpd or Apache in front and set "
+		    "BIND=127.0.0.1%s (or a unix socket path); set "
+		    "allow_remote_bind = 1 only if a firewall guards the "
+		    "port", listen_addr, listen_addr);
+		cfg_free(&cfg);
+		return 1;
+	}
 	/* systemd socket activation (Accept=no): the socket is fd 3.  With
 	 * StandardInput=socket it is fd 0, which io_open finds by itself. */
 	if (listen_addr == NULL && activated_fd() == 0)
@@ -291,6 +335,12 @@ main(int argc, char *argv[])
 	if (io_open(&io, listen_fd, &errstr) == -1) {
 		log_warnx("%s", errstr);
 		cfg_free(&cfg);
+		return 1;
+	}
+	if (io.fastcgi && may_serve(&io, &cfg, cfg_error) == -1) {
+		cfg_free(&cfg);
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return 1;
 	}
 	if (io.fastcgi)

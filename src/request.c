@@ -18,36 +18,43 @@
  * clean close (req_finish_input). */
 #define DRAIN_MAX (8 * 1024 * 1024)
 
-/* A request's parameters first, then the process environment. */
-static const char *
-param_lookup(void *ctx, const char *name)
-{
-	const char *v = io_param(ctx, name);
-
-	return v != NULL && *v != '\0' ? v : getenv(name);
-}
-
-/* 1 when the request's parameters carry a setting (FastCGI only: in CGI
- * mode the parameters are the process environment, already applied). */
+/*
+ * A FastCGI request's parameters never carry settings: a parameter named
+ * like one either makes this request stricter (cfg_tighten, on a copy of
+ * the process's settings) or is refused.  In CGI mode the parameters are
+ * the process environment, which the operator's web server set and
+ * cfg_load has read already.
+ */
 static int
-has_settings(struct io *io)
+apply_params(struct request *req, struct io *io, const struct config *base)
 {
 	char *const *p;
+	char name[64];
+	const char *eq, *why;
+	size_t n;
 
 	if (!io->fastcgi)
 		return 0;
 	for (p = io_params(io); p != NULL && *p != NULL; p++) {
-		const char *eq = strchr(*p, '=');
-		char name[64];
-		size_t n;
-
-		if (eq == NULL || (n = (size_t)(eq - *p)) >= sizeof(name))
+		if ((eq = strchr(*p, '=')) == NULL ||
+		    (n = (size_t)(eq - *p)) >= sizeof(name))
 			continue;
 		memcpy(name, *p, n);
 		name[n] = '\0';
-		if (cfg_is_setting_name(name))
-			return 1;
+		if (!cfg_is_setting_name(name))
+			continue;
+		if (req->cfg != &req->own_cfg) {
+			req->own_cfg = *base;	/* borrows base's pointers */
+			req->cfg = &req->own_cfg;
+		}
+		if (cfg_tighten(&req->own_cfg, name, eq + 1, &why) == -1) {
+			log_warnx("refused request parameter %s: %s", name,
+			    why);
+			return req_fail(req, 400, "request parameter %s: %s",
+			    name, why);
+		}
 	}
+	req->body.max = req->cfg->max_body;
 	return 0;
 }
 
@@ -56,7 +63,6 @@ req_init(struct request *req, struct io *io, struct docker *d,
     const struct config *base, const char *base_error)
 {
 	const char *ra;
-	char err[512];
 
 	memset(req, 0, sizeof(*req));
 	req->wait_s = WAIT_NONE;
@@ -81,27 +87,7 @@ req_init(struct request *req, struct io *io, struct docker *d,
 		return req_fail(req, 500, "the server's configuration is "
 		    "broken; see the server log");
 	}
-	/* Settings among a FastCGI request's parameters apply only when the
-	 * process has no token of its own: otherwise whoever can reach its
-	 * socket could choose the token and the Docker host. */
-	if (has_settings(io) && base->ntokens > 0) {
-		static int told;
-
-		if (!told++)
-			log_warnx("settings in FastCGI parameters are ignored: "
-			    "this process has its own token");
-	} else if (has_settings(io)) {
-		if (cfg_load(&req->own_cfg, base->file, 0, param_lookup, io,
-		    err, sizeof(err)) == -1) {
-			log_warnx("configuration: %s", err);
-			return req_fail(req, 500, "the server's configuration "
-			    "is broken; see the server log");
-		}
-		req->has_own_cfg = 1;
-		req->cfg = &req->own_cfg;
-		req->body.max = req->cfg->max_body;
-	}
-	return 0;
+	return apply_params(req, io, base);
 }
 
 int
@@ -285,8 +271,6 @@ req_free(struct request *req)
 	free(req->state_message);
 	cJSON_Delete(req->warnings);
 	cJSON_Delete(req->result);
-	if (req->has_own_cfg)
-		cfg_free(&req->own_cfg);
 	log_set_request(NULL);
 	memset(req, 0, sizeof(*req));
 }

@@ -40,12 +40,13 @@ enum notify_state {
 };
 
 struct request {
-	/* Transport and settings (borrowed, except own_cfg). */
+	/* Transport and settings (borrowed). */
 	struct io *io;
 	struct docker *docker;
 	const struct config *cfg;
-	struct config own_cfg;	/* per-request overlay, see cfg.h */
-	int has_own_cfg;
+	/* The process's settings made stricter by this request's parameters
+	 * (cfg_tighten): a shallow copy that borrows every pointer. */
+	struct config own_cfg;
 	char id[17];		/* request id, 16 hex digits */
 	uint64_t started_ms;
 
@@ -90,9 +91,10 @@ struct request {
 	int challenge;		/* send WWW-Authenticate with a 401 */
 };
 
-/* Starts a request: id, clock, settings (an overlay when the request's
- * parameters carry settings).  Returns -1 with the request failed (500)
- * when the settings are broken; the request can still be answered. */
+/* Starts a request: id, clock, settings (made stricter when a FastCGI
+ * request's parameters say so).  Returns -1 with the request failed: 500
+ * when the settings are broken, 400 when a parameter names a setting it
+ * may not change; the request can still be answered. */
 int req_init(struct request *req, struct io *io, struct docker *d,
     const struct config *base, const char *base_error);
 

@@ -43,17 +43,24 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Takes the spool lock (creating the directory's lock file). */
+/* Takes the spool lock, making the directory (0700) and its lock file
+ * when they are not there yet. */
 static int
 lock(struct spool *s, const char **why)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/.lock", s->dir);
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lock_fd == -1) {
-		*why = "cannot open the spool lock";
-		log_warn("spool: %s", path);
+	if (path_join(path, sizeof(path), s->dir, ".lock") == -1 ||
+	    dir_usable(s->dir, 1, s->reason, sizeof(s->reason)) == -1 ||
+	    (s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) == -1) {
+		if (s->lock_fd == -1 && s->reason[0] == '\0')
+			snprintf(s->reason, sizeof(s->reason), "the spool "
+			    "directory %s cannot be used: %s", s->dir,
+			    strerror(errno));
+		s->lock_fd = -1;
+		*why = s->reason;
+		log_warnx("spool: %s", s->reason);
 		return -1;
 	}
 	while (flock(s->lock_fd, LOCK_EX) == -1) {
@@ -329,10 +336,18 @@ spool_send(struct spool *s, const char *msg, size_t n, uint64_t *id,
 			return SPOOL_SENT;
 		return SPOOL_LOST;
 	}
-	if (lock(s, why) == -1) {
+	s->reason[0] = '\0';
+	s->lock_fd = -1;
+	if (lock(s, &errstr) == -1) {
 		/* The spool is unusable: still try to deliver directly. */
-		if (bs_put(s->bs, msg, n, id, &reply, &errstr) == 0)
+		char spool_why[sizeof(s->reason)];
+
+		if (bs_put(s->bs, msg, n, id, &reply, why) == 0)
 			return SPOOL_SENT;
+		snprintf(spool_why, sizeof(spool_why), "%s", errstr);
+		snprintf(s->reason, sizeof(s->reason), "%.150s, and %.160s", *why,
+		    spool_why);
+		*why = s->reason;
 		return SPOOL_LOST;
 	}
 	if ((waiting = drain(s, NULL)) == 0 &&

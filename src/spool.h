@@ -22,6 +22,7 @@ struct spool {
 	unsigned max_age_s;	/* drop (and log) older messages */
 	const struct bs_put_args *bs; /* where messages go */
 	int lock_fd;
+	char reason[320];	/* what *why points to when composed here */
 };
 
 enum spool_result {

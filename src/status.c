@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth.h"
 #include "docker.h"
 #include "request.h"
 #include "respond.h"
@@ -20,9 +21,11 @@ status_run(struct request *req)
 	cJSON *r, *u, *t;
 	int rc = -1;
 
+	memset(&svc, 0, sizeof(svc));
 	if (docker_prepare(req) == -1 ||
-	    docker_service_get(req, req->service, &svc) == -1)
-		return -1;
+	    docker_service_get(req, req->service, &svc) == -1 ||
+	    auth_scope_service(req, svc.name) == -1)
+		goto out;
 	if (!svc.allow_updates) {
 		req_fail(req, 403, "service %s is not labelled "
 		    "deployer.allowUpdates=true", req->service);

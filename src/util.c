@@ -1,6 +1,7 @@
 /* util.c: strict number parsing, hashing, files, ids, clocks */
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include <sys/stat.h>
 
 /* sha256() below uses the low-level digest on purpose; see there. */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -246,4 +247,97 @@ file_slurp(const char *path, struct buf *out, size_t max, const char **errstr)
 	}
 	close(fd);
 	return 0;
+}
+
+/* The longest pattern of a list: a whole image reference. */
+#define PATTERN_MAX 512
+
+int
+pattern_list_any(const char *list, int (*match)(const char *, const void *),
+    const void *ctx)
+{
+	char pat[PATTERN_MAX + 1];
+	const char *p, *comma;
+	size_t n;
+
+	for (p = list; *p != '\0'; p = *comma ? comma + 1 : comma) {
+		comma = strchr(p, ',');
+		if (comma == NULL)
+			comma = p + strlen(p);
+		while (p < comma && (*p == ' ' || *p == '\t'))
+			p++;
+		n = (size_t)(comma - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n > PATTERN_MAX)
+			continue;
+		memcpy(pat, p, n);
+		pat[n] = '\0';
+		if (match(pat, ctx))
+			return 1;
+	}
+	return 0;
+}
+
+int
+path_join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+dir_usable(const char *dir, int create, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(why, whylen, "directory %s cannot be created: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) == -1) {
+		snprintf(why, whylen, "directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a directory", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(why, whylen, "directory %s is not writable by this "
+		    "process (uid %ld): %s", dir, (long)geteuid(),
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+file_appendable(const char *path, char *why, size_t whylen)
+{
+	char dir[4096], *slash;
+
+	if (access(path, W_OK) == 0)
+		return 0;
+	if (errno != ENOENT) {
+		snprintf(why, whylen, "%s is not writable by this process "
+		    "(uid %ld): %s", path, (long)geteuid(), strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return dir_usable(dir, 0, why, whylen);
 }

@@ -31,6 +31,27 @@ void wipe(void *p, size_t n);
  * surrogates, nothing above U+10FFFF). */
 int utf8_valid(const char *s, size_t n);
 
+/*
+ * Calls match(pattern, ctx) for each pattern of a comma-separated list
+ * (blanks around a pattern are not part of it; empty and overlong ones
+ * never match).  Returns 1 as soon as one matches, else 0.
+ */
+int pattern_list_any(const char *list,
+    int (*match)(const char *, const void *), const void *ctx);
+
+/* dir + "/" + name into out; -1 (out "") when it does not fit. */
+int path_join(char *out, size_t outlen, const char *dir, const char *name);
+
+/*
+ * 0 when the process can create files in dir; with create set a missing
+ * dir is made (0700; its parent must exist).  -1 with a sentence that
+ * names dir and the reason in why.
+ */
+int dir_usable(const char *dir, int create, char *why, size_t whylen);
+
+/* 0 when the process can append to the file at path (or create it). */
+int file_appendable(const char *path, char *why, size_t whylen);
+
 struct buf;
 
 /* Reads the whole file at path into out (initialised here with max as

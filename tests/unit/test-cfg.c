@@ -128,7 +128,7 @@ test_file(void)
 {
 	struct env none = {{NULL}};
 	struct env over = {{"TOKEN=from-env", "DOCKER_HOST=unix:///x.sock",
-	    NULL}};
+	    "DEPLOYER_WAIT_MAX=77", NULL}};
 	struct config c;
 	char err[256], *path, *tokfile;
 
@@ -157,9 +157,27 @@ test_file(void)
 
 	ok(cfg_load(&c, path, 1, lookup, &over, err, sizeof(err)) == 0,
 	    "file plus environment loads");
-	ok(token_is(&c, "from-env"), "TOKEN in the environment wins over "
-	    "token_file in the file");
-	is_str(c.docker_host, "unix:///x.sock", "environment wins");
+	ok(token_is(&c, "file-token") && c.ntokens == 1, "token_file in the "
+	    "file wins over TOKEN in the environment");
+	is_str(c.docker_host, "unix:///run/test.sock", "the file wins over "
+	    "the environment");
+	is_int(c.wait_max, 77, "the environment gives what the file does not "
+	    "set");
+	{
+		size_t i;
+		const char *dh = NULL, *wm = NULL;
+
+		for (i = 0; i < c.nsources; i++) {
+			if (strcmp(c.sources[i].key, "docker_host") == 0)
+				dh = c.sources[i].where;
+			if (strcmp(c.sources[i].key, "wait_max") == 0)
+				wm = c.sources[i].where;
+		}
+		ok(dh != NULL && strstr(dh, "good.conf:4") != NULL,
+		    "docker_host's origin is file:line");
+		is_str(wm, "environment variable DEPLOYER_WAIT_MAX",
+		    "wait_max's origin is the environment");
+	}
 	cfg_free(&c);
 }
 
@@ -307,6 +325,44 @@ test_named_tokens(void)
 	    "a key shorter than 16 bytes");
 }
 
+/* FastCGI parameters may only make a request stricter. */
+static void
+test_tighten(void)
+{
+	struct env none = {{"TOKEN=t", NULL}};
+	struct config c, copy;
+	char err[256];
+	const char *why;
+
+	ok(cfg_load(&c, NULL, 0, lookup, &none, err, sizeof(err)) == 0,
+	    "settings for cfg_tighten");
+	copy = c;
+	ok(cfg_tighten(&copy, "DEPLOYER_WAIT_MAX", "60", &why) == 0 &&
+	    copy.wait_max == 60, "a lower wait_max applies");
+	ok(cfg_tighten(&copy, "DEPLOYER_WAIT_MAX", "61", &why) == -1,
+	    "a higher one is refused");
+	ok(cfg_tighten(&copy, "DEPLOYER_MAX_BODY", "1000", &why) == 0 &&
+	    copy.max_body == 1000, "a lower max_body applies");
+	ok(cfg_tighten(&copy, "DEPLOYER_REQUIRE_ALLOWED_IMAGES", "1", &why) ==
+	    0 && copy.require_allowed_images == 1,
+	    "require_allowed_images=1 applies");
+	ok(cfg_tighten(&copy, "DEPLOYER_REQUIRE_DIGEST", "0", &why) == -1,
+	    "require_digest=0 is refused");
+	ok(cfg_tighten(&copy, "DEPLOYER_REQUIRE_DIGEST", "1", &why) == 0 &&
+	    copy.require_digest == 1, "require_digest=1 applies");
+	ok(cfg_tighten(&copy, "TOKEN", "x", &why) == -1 &&
+	    strstr(why, "never from a request") != NULL, "TOKEN is refused");
+	ok(cfg_tighten(&copy, "DOCKER_HOST", "tcp://evil:1", &why) == -1,
+	    "DOCKER_HOST is refused");
+	ok(cfg_tighten(&copy, "DEPLOYER_AUDIT_FILE", "/tmp/x", &why) == -1,
+	    "DEPLOYER_AUDIT_FILE is refused");
+	ok(cfg_is_setting_name("DEPLOYER_ANYTHING") &&
+	    cfg_is_setting_name("NOTIFY_FLAGS") &&
+	    !cfg_is_setting_name("HTTP_AUTHORIZATION") &&
+	    !cfg_is_setting_name("PATH_INFO"), "what is named like a setting");
+	cfg_free(&c);
+}
+
 int
 main(void)
 {
@@ -317,6 +373,7 @@ main(void)
 	test_environment();
 	test_file();
 	test_errors();
+	test_tighten();
 	{
 		char cmd[300];
 

@@ -320,9 +320,47 @@ test_familiar(void)
 	ok(ref_familiar(&r, 0, small, 0) == -1, "outlen 0 fails");
 }
 
+/* One pattern against one reference. */
+static int
+matches(const char *pattern, const char *image)
+{
+	struct imageref ref;
+	const char *errstr;
+
+	if (ref_parse(image, strlen(image), &ref, &errstr) == -1)
+		return -1;
+	return ref_match(pattern, &ref);
+}
+
+static void
+test_match(void)
+{
+	ok(matches("*.example.com/app:*", "reg.example.com/app:1") == 1,
+	    "a host pattern matches a host");
+	ok(matches("*.example.com/app:*", "evil.org/x.example.com/app:1") ==
+	    0, "'*' never crosses '/' into the registry host");
+	ok(matches("registry.example.com/*", "registry.example.com.evil.org/"
+	    "x:1") == 0, "the registry host is matched as a whole");
+	ok(matches("registry.example.com/team/*", "registry.example.com/team/"
+	    "app:v1@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef") == 1, "'*' covers tag and digest");
+	ok(matches("registry.example.com/team/*", "registry.example.com/team/"
+	    "sub/app:v1") == 0, "'*' covers one path component only");
+	ok(matches("app:*", "docker.io/library/app:v2") == 1,
+	    "the familiar form matches");
+	ok(matches("docker.io/library/app:*", "app:v2") == 1,
+	    "the full form matches");
+	ok(matches("docker.io/*", "app:v2") == 0,
+	    "docker.io/* is not docker.io/library/*");
+	ok(matches("localhost:5000/app:v?", "localhost:5000/app:v1") == 1,
+	    "a host with a port");
+	ok(matches("app:*", "app") == 1, "no tag matches as :latest");
+}
+
 int
 main(void)
 {
+	test_match();
 	test_valid();
 	test_limits();
 	test_invalid();
