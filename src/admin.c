@@ -18,6 +18,7 @@
 #include "log.h"
 #include "notify.h"
 #include "request.h"
+#include "replay.h"
 #include "spool.h"
 #include "template.h"
 #include "util.h"
@@ -60,23 +61,82 @@ admin_hash_token(const char *name)
 	return 0;
 }
 
-/* deployer --verify-audit FILE */
+/* deployer --verify-audit FILE [--key KEYFILE] */
 int
-admin_verify_audit(const char *path)
+admin_verify_audit(const char *path, const char *key_path)
 {
-	long lines, bad = audit_verify(path, &lines);
+	struct audit_report r;
+	struct buf key;
+	const char *errstr;
+	size_t keylen = 0;
+	int rc;
 
-	if (bad == -1) {
+	buf_init(&key, 4096);
+	if (key_path != NULL) {
+		if (file_slurp(key_path, &key, 4096, &errstr) == -1) {
+			fprintf(stderr, "deployer: %s: %s\n", key_path, errstr);
+			return 2;
+		}
+		keylen = key.len;
+		while (keylen > 0 && (key.data[keylen - 1] == '\n' ||
+		    key.data[keylen - 1] == '\r'))
+			keylen--;
+	}
+	rc = audit_verify(path, key_path ? (unsigned char *)key.data : NULL,
+	    keylen, &r);
+	if (key.data != NULL)
+		wipe(key.data, key.len);
+	buf_free(&key);
+	if (rc == -1) {
 		fprintf(stderr, "deployer: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	if (bad > 0) {
+	if (r.bad > 0) {
 		printf("%s:%ld: the hash chain is broken here (line edited, "
-		    "inserted, removed or reordered)\n", path, bad);
+		    "inserted, removed, reordered or incomplete%s)\n", path,
+		    r.bad, r.keyed && key_path == NULL ? "; the chain is "
+		    "keyed: give --key" : key_path ? ", or recomputed without "
+		    "the key" : "");
 		return 1;
 	}
-	printf("%s: %ld lines, hash chain intact\n", path, lines);
+	printf("%s: %ld lines, hash chain intact%s", path, r.lines,
+	    key_path ? " (keyed)" : "");
+	if (r.torn > 0)
+		printf("; %ld line(s) torn by a crash while writing, closed "
+		    "by the next record", r.torn);
+	if (r.intents > 0)
+		printf("; %ld intent(s) without an outcome (a process ended "
+		    "between the Docker write and its answer)", r.intents);
+	printf("\n");
 	return 0;
+}
+
+/* What the periodic timer also tidies in the swarm: expired entries of
+ * the replay store, when a token signs its requests. */
+static void
+housekeeping(const struct config *cfg)
+{
+	struct docker d;
+	struct request req;
+	size_t i;
+	int n;
+
+	for (i = 0; i < cfg->ntokens; i++)
+		if (cfg->tokens[i].signature != CFG_SIG_NONE)
+			break;
+	if (i == cfg->ntokens)
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(&req, 0, sizeof(req));
+	req.cfg = cfg;
+	req.docker = &d;
+	req.method = "";
+	if ((n = replay_prune(&req)) >= 0)
+		log_info("flush-spool: %d expired replay entries removed", n);
+	else
+		log_warnx("flush-spool: cannot prune the replay store: %s",
+		    req.error);
+	docker_close(&d);
 }
 
 /* deployer --flush-spool, for a timer or cron. */
@@ -89,6 +149,7 @@ admin_flush_spool(const struct config *cfg)
 	unsigned sent;
 	int waiting;
 
+	housekeeping(cfg);
 	if (!cfg->notify) {
 		log_warnx("flush-spool: notifications are not configured "
 		    "(NOTIFY_FLAGS)");

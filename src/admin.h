@@ -26,6 +26,6 @@ int admin_flush_spool(const struct config *cfg);
 int admin_hash_token(const char *name);
 
 /* deployer --verify-audit FILE: 0 intact, 1 broken (names the line). */
-int admin_verify_audit(const char *path);
+int admin_verify_audit(const char *path, const char *key_path);
 
 #endif

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -228,8 +229,122 @@ static int
 fail_sig(struct request *req, const char *why)
 {
 	req->challenge = 1;
+	req->signature_refused = 1;
 	log_warnx("token %s: %s", req->token->name, why);
 	return req_fail(req, 401, "%s", why);
+}
+
+/* X-GitHub-Delivery: a GUID. */
+static int
+delivery_valid(const char *d)
+{
+	size_t n = d ? strlen(d) : 0;
+
+	return n >= 8 && n <= 64 && strspn(d, "0123456789abcdefABCDEF-") == n;
+}
+
+/*
+ * GitHub signs the body only, so the body must say what it is for: a
+ * JSON object whose "service" is the service the URL names.  An empty
+ * body (a rollback, a status read) cannot be tied to anything.
+ */
+static int
+body_names_service(const struct request *req)
+{
+	const cJSON *svc;
+	cJSON *root;
+	int ok;
+
+	if (req->body.len == 0 || (root = cJSON_ParseWithLength(
+	    buf_str(&req->body), req->body.len)) == NULL)
+		return 0;
+	svc = cJSON_GetObjectItemCaseSensitive(root, "service");
+	ok = cJSON_IsString(svc) && strcmp(svc->valuestring, req->service) == 0;
+	cJSON_Delete(root);
+	return ok;
+}
+
+/* GitHub's X-Hub-Signature-256 over the body; want receives ours. */
+static int
+check_github(struct request *req, unsigned char got[32],
+    unsigned char want[32], const char **delivery)
+{
+	const char *h = io_param(req->io, "HTTP_X_HUB_SIGNATURE_256");
+	const char *parts[1];
+	size_t lens[1];
+
+	if (h == NULL || strncmp(h, "sha256=", 7) != 0 ||
+	    strlen(h + 7) != 64 || unhex(h + 7, 64, got) == -1)
+		return fail_sig(req, "missing or malformed X-Hub-Signature-256");
+	*delivery = io_param(req->io, "HTTP_X_GITHUB_DELIVERY");
+	if (!delivery_valid(*delivery))
+		return fail_sig(req, "missing or malformed X-GitHub-Delivery");
+	parts[0] = buf_str(&req->body);
+	lens[0] = req->body.len;
+	if (hmac(req->token, parts, lens, 1, want) == -1)
+		return req_fail(req, 500, "HMAC failed");
+	if (CRYPTO_memcmp(want, got, 32) != 0)
+		return fail_sig(req, "bad signature");
+	if (!body_names_service(req))
+		return fail_sig(req, "a GitHub-style signature covers the body "
+		    "only: the body must be a JSON object whose \"service\" "
+		    "is the service in the URL");
+	return 0;
+}
+
+/* "t=..,v1=.." over the time, method, path and query, and body. */
+static int
+check_deployer(struct request *req, unsigned char got[32],
+    unsigned char want[32], long long *when)
+{
+	char path[PATH_MAX_LEN * 2 + 2], ts[24];
+	const char *h, *q, *parts[4];
+	size_t lens[4], i;
+	time_t now = time(NULL);
+
+	h = io_param(req->io, "HTTP_X_DEPLOYER_SIGNATURE");
+	if (h == NULL || parse_deployer_sig(h, when, got) == -1)
+		return fail_sig(req, "missing or malformed X-Deployer-Signature "
+		    "(t=<unix time>,v1=<hex>)");
+	if (*when < (long long)now - req->cfg->sig_window ||
+	    *when > (long long)now + req->cfg->sig_window)
+		return fail_sig(req, "signature timestamp outside the allowed "
+		    "window");
+	q = io_param(req->io, "QUERY_STRING");
+	snprintf(path, sizeof(path), "%s%s%s", req->path, q && *q ? "?" : "",
+	    q && *q ? q : "");
+	snprintf(ts, sizeof(ts), "%lld", *when);
+	parts[0] = ts;
+	parts[1] = req->method;
+	parts[2] = path;
+	parts[3] = buf_str(&req->body);
+	for (i = 0; i < 3; i++)
+		lens[i] = strlen(parts[i]);
+	lens[3] = req->body.len;
+	if (hmac(req->token, parts, lens, 4, want) == -1)
+		return req_fail(req, 500, "HMAC failed");
+	if (CRYPTO_memcmp(want, got, 32) != 0)
+		return fail_sig(req, "bad signature");
+	return 0;
+}
+
+/* Remembers key until expires; a key seen before is a replay. */
+static int
+remember(struct request *req, const char *kind, const char *key,
+    time_t expires, const char *what)
+{
+	int rc = replay_record(req, kind, key, expires);
+
+	if (rc == 1)
+		return fail_sig(req, what);
+	if (rc == -1) {
+		log_warnx("the replay store in the swarm cannot be used: %s",
+		    req->error[0] ? req->error : "unknown error");
+		req->status = 0;
+		return req_fail(req, 503, "cannot check for replayed requests; "
+		    "see the server log");
+	}
+	return 0;
 }
 
 int
@@ -237,62 +352,30 @@ auth_signature(struct request *req)
 {
 	const struct cfg_token *t = req->token;
 	unsigned char want[32], got[32];
-	char hex[65], path[PATH_MAX_LEN * 2 + 2], ts[24];
-	const char *h, *q, *parts[4];
-	size_t lens[4], i;
+	const char *delivery = NULL;
+	char hex[65];
 	long long when = 0;
-	time_t now = time(NULL), expires;
-	int rc;
+	size_t i;
 
 	if (t->signature == CFG_SIG_NONE)
 		return 0;
-	if (t->signature == CFG_SIG_GITHUB) {
-		h = io_param(req->io, "HTTP_X_HUB_SIGNATURE_256");
-		if (h == NULL || strncmp(h, "sha256=", 7) != 0 ||
-		    strlen(h + 7) != 64 || unhex(h + 7, 64, got) == -1)
-			return fail_sig(req, "missing or malformed "
-			    "X-Hub-Signature-256");
-		parts[0] = buf_str(&req->body);
-		lens[0] = req->body.len;
-		if (hmac(t, parts, lens, 1, want) == -1)
-			return req_fail(req, 500, "HMAC failed");
-		/* No timestamp is signed: a signature is refused again for
-		 * one window after it was first seen. */
-		expires = now + req->cfg->sig_window;
-	} else {
-		h = io_param(req->io, "HTTP_X_DEPLOYER_SIGNATURE");
-		if (h == NULL || parse_deployer_sig(h, &when, got) == -1)
-			return fail_sig(req, "missing or malformed "
-			    "X-Deployer-Signature (t=<unix time>,v1=<hex>)");
-		if (when < (long long)now - req->cfg->sig_window ||
-		    when > (long long)now + req->cfg->sig_window)
-			return fail_sig(req, "signature timestamp outside the "
-			    "allowed window");
-		q = io_param(req->io, "QUERY_STRING");
-		snprintf(path, sizeof(path), "%s%s%s", req->path,
-		    q && *q ? "?" : "", q && *q ? q : "");
-		snprintf(ts, sizeof(ts), "%lld", when);
-		parts[0] = ts;
-		parts[1] = req->method;
-		parts[2] = path;
-		parts[3] = buf_str(&req->body);
-		for (i = 0; i < 3; i++)
-			lens[i] = strlen(parts[i]);
-		lens[3] = req->body.len;
-		if (hmac(t, parts, lens, 4, want) == -1)
-			return req_fail(req, 500, "HMAC failed");
-		expires = (time_t)when + req->cfg->sig_window;
-	}
-	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0)
-		return fail_sig(req, "bad signature");
+	if (t->signature == CFG_SIG_GITHUB ?
+	    check_github(req, got, want, &delivery) == -1 :
+	    check_deployer(req, got, want, &when) == -1)
+		return -1;
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", got[i]);
-	rc = replay_record(req->cfg->state_dir, hex, expires);
-	if (rc == 1)
-		return fail_sig(req, "replayed request (signature already "
-		    "used)");
-	if (rc == -1)
-		return req_fail(req, 503, "cannot check for replayed requests; "
-		    "see the server log");
-	return 0;
+	if (t->signature == CFG_SIG_DEPLOYER)
+		return remember(req, "signature", hex,
+		    (time_t)when + req->cfg->sig_window,
+		    "replayed request (signature already used)");
+	/* GitHub may redeliver for days, and the delivery ID is not signed:
+	 * both the ID and the signature are refused for that long. */
+	if (remember(req, "github-delivery", delivery,
+	    time(NULL) + req->cfg->delivery_ttl,
+	    "replayed delivery (X-GitHub-Delivery already seen)") == -1)
+		return -1;
+	return remember(req, "signature", hex,
+	    time(NULL) + req->cfg->delivery_ttl,
+	    "replayed request (signature already used)");
 }

@@ -208,15 +208,19 @@ fail(struct loader *l, const char *fmt, ...)
 	return -1;
 }
 
-static void
-raw_set(struct raw *r, const char *val, size_t n, const char *where)
+/* Keeps a copy of a raw value; -1 (with the error) when out of memory. */
+static int
+raw_set(struct loader *l, struct raw *r, const char *val, size_t n,
+    const char *where)
 {
 	if (r->val != NULL) {
 		wipe(r->val, strlen(r->val));
 		free(r->val);
 	}
-	r->val = strndup(val, n);
 	snprintf(r->where, sizeof(r->where), "%s", where);
+	if ((r->val = strndup(val, n)) == NULL)
+		return fail(l, "out of memory");
+	return 0;
 }
 
 static char *
@@ -268,8 +272,7 @@ add_named(struct loader *l, const char *name, const char *val,
 		return fail(l, "%s: more than %d tokens", where,
 		    CFG_TOKENS_MAX);
 	snprintf(line, sizeof(line), "%s %s", name, val);
-	raw_set(&l->named[l->nnamed++], line, strlen(line), where);
-	return 0;
+	return raw_set(l, &l->named[l->nnamed++], line, strlen(line), where);
 }
 
 static int
@@ -337,7 +340,8 @@ read_file(struct loader *l, const char *path, int must_exist)
 			goto out;
 		}
 		seen[i] = 1;
-		raw_set(&l->v[i], val, strlen(val), where);
+		if (raw_set(l, &l->v[i], val, strlen(val), where) == -1)
+			goto out;
 	}
 	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
 		fail(l, "%s: set either 'token' or 'token_file', not both",
@@ -357,7 +361,7 @@ out:
  * operator's word on everything it names.  A token in the file (token or
  * token_file) shuts out both TOKEN and TOKEN_FILE from the environment.
  */
-static void
+static int
 read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
 {
 	char where[320];
@@ -374,13 +378,15 @@ read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
 			continue;
 		snprintf(where, sizeof(where), "environment variable %s",
 		    settings[i].env);
-		raw_set(&l->v[i], v, strlen(v), where);
+		if (raw_set(l, &l->v[i], v, strlen(v), where) == -1)
+			return -1;
 	}
 	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
 		/* Both from the environment: TOKEN is the Go program's. */
 		free(l->v[S_TOKEN_FILE].val);
 		l->v[S_TOKEN_FILE].val = NULL;
 	}
+	return 0;
 }
 
 /* Records where each setting came from, for --check. */
@@ -935,7 +941,7 @@ cfg_load(struct config *c, const char *path, int must_exist,
 			rc = fail(&l, "out of memory");
 	}
 	if (rc == 0 && lookup != NULL)
-		read_env(&l, lookup, ctx);
+		rc = read_env(&l, lookup, ctx);
 	if (rc == 0)
 		rc = build(c, &l);
 	if (rc == 0)

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "buf.h"
 #include "deploy.h"
@@ -135,6 +136,14 @@ parse_member(struct request *req, const cJSON *item)
 		req->force = cJSON_IsTrue(item);
 		return 0;
 	}
+	/* What a body signed GitHub-style says it is for (auth.c). */
+	if (strcmp(k, "service") == 0) {
+		if (!cJSON_IsString(item) ||
+		    strcmp(item->valuestring, req->service) != 0)
+			return req_fail(req, 400, "\"service\" in the body is "
+			    "not the service in the URL");
+		return 0;
+	}
 	if (strcmp(k, "wait") == 0) {
 		double w = item->valuedouble;
 
@@ -149,8 +158,8 @@ parse_member(struct request *req, const cJSON *item)
 		return 0;
 	}
 	return req_fail(req, 400, req->action == ACT_DEPLOY ?
-	    "unknown key in body (expected image, force, wait, expect)" :
-	    "unknown key in body (expected wait)");
+	    "unknown key in body (expected image, force, wait, expect, "
+	    "service)" : "unknown key in body (expected wait, service)");
 }
 
 int
@@ -446,11 +455,11 @@ fill_result(struct request *req, const char *message)
 		cJSON_AddTrueToObject(r, "dry_run");
 	if (req->force)
 		cJSON_AddTrueToObject(r, "force");
-	if (req->warnings != NULL) {
-		cJSON_AddItemToObject(r, "warnings", req->warnings);
+	/* cJSON leaves an item it could not add with the caller. */
+	if (req->warnings == NULL)
+		cJSON_AddArrayToObject(r, "warnings");
+	else if (cJSON_AddItemToObject(r, "warnings", req->warnings))
 		req->warnings = NULL;
-	} else
-		cJSON_AddItemToObject(r, "warnings", cJSON_CreateArray());
 	json_put(r, "notification", notify_state_name(req->notify));
 	if (req->notify == NOTIFY_FAILED || req->notify == NOTIFY_SPOOLED)
 		json_put(r, "notification_error", req->notify_error);
@@ -492,6 +501,28 @@ finish(struct request *req, int rollback)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * The intent goes on record before the write, so that a process killed
+ * between the write and its answer still leaves the change in the audit
+ * trail; with audit_required a change that cannot be recorded is not
+ * made.
+ */
+static int
+record_intent(struct request *req, const struct plan *p,
+    const struct service *svc)
+{
+	const char *to = req->action == ACT_ROLLBACK ? svc->prev_image :
+	    p->image;
+
+	if (audit_intent(req, svc->id, svc->image, to, svc->version) == 0)
+		return 0;
+	if (req->cfg->audit_required)
+		return req_fail(req, 503, "the audit record could not be "
+		    "written; nothing was changed (audit_required)");
+	req_warn(req, "the audit record of the intent could not be written");
+	return 0;
 }
 
 /*
@@ -546,6 +577,8 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 			buf_free(&spec);
 			return 2;
 		}
+		if (record_intent(req, p, svc) == -1)
+			goto fail;
 		rc = docker_service_update(req, svc, buf_str(&spec), spec.len,
 		    p->auth.len ? buf_str(&p->auth) : NULL,
 		    req->action == ACT_ROLLBACK);

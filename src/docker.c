@@ -594,6 +594,108 @@ docker_tasks(struct request *req, const char *service_id,
 	return 0;
 }
 
+int
+docker_config_create(struct request *req, const char *name,
+    const char *label, const char *value)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	char path[64], msg[256];
+	cJSON *o, *labels;
+	char *body;
+	int rc = -1;
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "Name", name) == NULL ||
+	    (labels = cJSON_AddObjectToObject(o, "Labels")) == NULL ||
+	    cJSON_AddStringToObject(labels, label, value) == NULL ||
+	    cJSON_AddStringToObject(o, "Data", "MQ==") == NULL ||
+	    (body = cJSON_PrintUnformatted(o)) == NULL) {
+		cJSON_Delete(o);
+		return req_fail(req, 500, "out of memory");
+	}
+	cJSON_Delete(o);
+	snprintf(path, sizeof(path), "/v%s/configs/create", d->version);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(req, "POST", path, body, strlen(body), NULL, &r) == -1)
+		goto out;
+	if (r.status == 201 || r.status == 200)
+		rc = 0;
+	else if (r.status == 409)
+		rc = 1;
+	else {
+		docker_message(&r, msg, sizeof(msg));
+		log_warnx("docker: config create: %s", msg);
+		req_fail(req, r.status == 503 ? 503 : 502, "Docker refused to "
+		    "record the request: %s", msg);
+	}
+out:
+	cJSON_free(body);
+	buf_free(&r.body);
+	return rc;
+}
+
+/* Housekeeping never decides a request's outcome: a transport failure
+ * that call() recorded is taken back. */
+static int
+untouched(struct request *req, int rc)
+{
+	req->status = 0;
+	req->error[0] = '\0';
+	return rc;
+}
+
+int
+docker_configs_prune(struct request *req, const char *label, time_t now,
+    unsigned max)
+{
+	struct docker *d = req->docker;
+	struct http_response r;
+	char filters[160], enc[480], path[640];
+	const cJSON *c;
+	cJSON *root = NULL;
+	unsigned removed = 0;
+
+	snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label);
+	if (url_encode(filters, enc, sizeof(enc)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/v%s/configs?filters=%s", d->version,
+	    enc);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1 ||
+	    r.status != 200 || (root = cJSON_ParseWithLength(
+	    buf_str(&r.body), r.body.len)) == NULL || !cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		buf_free(&r.body);
+		return untouched(req, -1);
+	}
+	cJSON_ArrayForEach(c, root) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "ID");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(c, "Spec"), "Labels"),
+		    label);
+		const char *errstr;
+		uint64_t until;
+
+		if (removed >= max || !cJSON_IsString(id) ||
+		    !cJSON_IsString(v) || strlen(id->valuestring) > 64 ||
+		    parse_u64(v->valuestring, 0, UINT64_MAX, &until,
+		    &errstr) == -1 || until >= (uint64_t)now)
+			continue;
+		snprintf(path, sizeof(path), "/v%s/configs/%s", d->version,
+		    id->valuestring);
+		buf_reset(&r.body);
+		if (call(req, "DELETE", path, NULL, 0, NULL, &r) == -1)
+			break;
+		if (r.status == 204 || r.status == 404)
+			removed++;
+	}
+	cJSON_Delete(root);
+	buf_free(&r.body);
+	return untouched(req, (int)removed);
+}
+
 void
 service_free(struct service *svc)
 {

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -19,6 +20,14 @@ struct docker {
 	struct http_client *http;
 	char version[16];	/* "1.41": the daemon's own, from /_ping */
 };
+
+/*
+ * Ownership, the one rule for every struct a call fills (struct service
+ * here, struct plan in deploy.c, a parsed cJSON root anywhere): the caller
+ * owns it, zeroed, on its stack; a call that fails frees what it took and
+ * leaves it zeroed; the caller frees it exactly once, on every path, with
+ * its *_free, which is a no-op on a zeroed struct.
+ */
 
 /* A service as read for one request. */
 struct service {
@@ -89,6 +98,20 @@ int docker_resolve(struct request *req, const char *name,
  * docker CLI uses while it watches a rollout). */
 int docker_tasks(struct request *req, const char *service_id,
     struct task_count *tc);
+
+/*
+ * Creates a Swarm config called name, labelled label=value, with a
+ * one-byte body.  The managers' Raft log makes names unique across the
+ * swarm, so this is an insert-if-absent that every manager agrees on.
+ * Returns 0 when created, 1 when the name exists, -1 on failure.
+ */
+int docker_config_create(struct request *req, const char *name,
+    const char *label, const char *value);
+
+/* Removes up to max configs labelled label whose value (unix seconds)
+ * is before now.  Returns how many, or -1; never fails the request. */
+int docker_configs_prune(struct request *req, const char *label, time_t now,
+    unsigned max);
 
 void service_free(struct service *svc);
 

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -29,6 +31,9 @@ extern char **environ;
 #define LISTEN_BACKLOG 128
 
 static volatile sig_atomic_t shutdown_requested;
+/* The connection whose request is still being read, for on_deadline. */
+static volatile sig_atomic_t deadline_fd = -1;
+static volatile sig_atomic_t deadline_hit;
 
 void
 io_shutdown(void)
@@ -37,10 +42,51 @@ io_shutdown(void)
 	FCGX_ShutdownPending();
 }
 
-int
-io_shutting_down(void)
+/*
+ * A client that has not sent its whole request by the deadline loses it:
+ * shutting the socket's read side makes the blocked read return at once
+ * (libfcgi retries a read that a signal interrupts), and the answer can
+ * still be written.
+ */
+static void
+on_deadline(int sig)
 {
-	return shutdown_requested != 0;
+	(void)sig;
+	if (deadline_fd >= 0) {
+		deadline_hit = 1;
+		shutdown(deadline_fd, SHUT_RD);
+	}
+}
+
+static void
+arm_deadline(int fd, int ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	deadline_hit = 0;
+	deadline_fd = fd;
+	if (fd >= 0) {
+		it.it_value.tv_sec = ms / 1000;
+		it.it_value.tv_usec = (ms % 1000) * 1000;
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (fd < 0)
+		deadline_fd = -1;
+}
+
+void
+io_input_done(struct io *io)
+{
+	(void)io;
+	if (deadline_fd >= 0)
+		arm_deadline(-1, 0);
+}
+
+int
+io_timed_out(const struct io *io)
+{
+	return io->fastcgi && deadline_hit;
 }
 
 static int
@@ -222,6 +268,7 @@ io_open(struct io *io, int listen_fd, const char **errstr)
 	struct sigaction sa;
 
 	memset(io, 0, sizeof(*io));
+	memset(&sa, 0, sizeof(sa));
 	if (FCGX_Init() != 0) {
 		*errstr = "FastCGI library initialisation failed";
 		return -1;
@@ -232,19 +279,66 @@ io_open(struct io *io, int listen_fd, const char **errstr)
 	}
 	io->fastcgi = 1;
 	io->listen_fd = listen_fd < 0 ? 0 : listen_fd;
-	if (FCGX_InitRequest(&io->req, io->listen_fd, 0) != 0) {
+	io->request_timeout_ms = IO_REQUEST_TIMEOUT_MS;
+	/*
+	 * This module accepts connections itself (io_accept), so that each
+	 * gets a deadline from its first byte; libfcgi only reads requests
+	 * from the connection it is handed.  Its own accept must never run:
+	 * it would take a connection without a deadline.  It gets no
+	 * listening socket (-1), and a connection it drops ends its call.
+	 */
+	if (fcntl(io->listen_fd, F_SETFL, fcntl(io->listen_fd, F_GETFL) |
+	    O_NONBLOCK) == -1) {
+		*errstr = "cannot make the listening socket non-blocking";
+		return -1;
+	}
+	if (FCGX_InitRequest(&io->req, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		*errstr = "FastCGI request initialisation failed";
 		return -1;
 	}
+	sa.sa_handler = on_deadline;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGALRM, &sa, NULL);
 	/* SIGTERM: finish the request in flight, then leave.  No SA_RESTART,
-	 * so that an idle accept() is interrupted. */
-	memset(&sa, 0, sizeof(sa));
+	 * so that an idle poll() is interrupted. */
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	return 0;
+}
+
+/* One connection from the listening socket: the fd, 0 to look again
+ * (nothing there, or a passing error), -1 to give up. */
+static int
+take_connection(struct io *io)
+{
+	struct pollfd p = {io->listen_fd, POLLIN, 0};
+	int fd;
+
+	if (poll(&p, 1, -1) == -1)
+		return errno == EINTR ? 0 : -1;
+	if ((fd = accept4(io->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		return fd;
+	switch (errno) {
+	case EAGAIN:		/* another process took it first */
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+		return 0;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		/* Out of descriptors: wait for some to come back instead of
+		 * spinning on a connection that stays queued. */
+		poll(NULL, 0, 100);
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 int
@@ -257,23 +351,31 @@ io_accept(struct io *io)
 		io->in_request = 1;
 		return 1;
 	}
-	if (shutdown_requested)
-		return 0;
 	for (;;) {
-		int rc = FCGX_Accept_r(&io->req);
+		int fd, rc;
 
+		if (shutdown_requested)
+			return 0;
+		if ((fd = take_connection(io)) == 0)
+			continue;
+		if (fd == -1)
+			return -1;
+		arm_deadline(fd, io->request_timeout_ms);
+		/* Kept, so that the Finish libfcgi starts with leaves it. */
+		io->req.ipcFd = fd;
+		io->req.keepConnection = 1;
+		rc = FCGX_Accept_r(&io->req);
 		if (rc >= 0) {
 			io->in_request = 1;
 			return 1;
 		}
-		if (shutdown_requested)
-			return 0;
-		/* A client that went away between accept and the first
-		 * record is not a reason to stop serving. */
-		if (rc == -EINTR || rc == -ECONNABORTED || rc == -EPROTO)
-			continue;
-		errno = -rc;
-		return -1;
+		/* libfcgi closed a connection that sent no valid request
+		 * (or none in time); serve the next one. */
+		arm_deadline(-1, 0);
+		if (io->req.ipcFd >= 0) {
+			close(io->req.ipcFd);
+			io->req.ipcFd = -1;
+		}
 	}
 }
 
@@ -355,6 +457,7 @@ io_finish(struct io *io)
 	io->in_request = 0;
 	if (!io->fastcgi)
 		return;
+	arm_deadline(-1, 0);
 	/*
 	 * One process serves one connection at a time: a connection kept open
 	 * for the next request (nginx fastcgi_keep_conn) would sit idle in the

@@ -16,8 +16,12 @@ struct io {
 	int listen_fd;		/* FastCGI: the listening socket */
 	int cgi_done;		/* CGI: the one request was handed out */
 	int in_request;
+	int request_timeout_ms;	/* a connection's time to send its request */
 	FCGX_Request req;
 };
+
+/* The default of request_timeout (cfg.c overrides it). */
+#define IO_REQUEST_TIMEOUT_MS 10000
 
 /*
  * Opens a FastCGI listening socket for BIND / --listen: "unix:/path",
@@ -41,7 +45,9 @@ int io_check_exposure(int fd, int allow_remote, const char **errstr,
 int io_open(struct io *io, int listen_fd, const char **errstr);
 
 /* 1: a request is ready; 0: no more (CGI served, or shutting down); -1:
- * accept failed. */
+ * accept failed.  A FastCGI connection must deliver its whole request
+ * (parameters and body) within io->request_timeout_ms of being accepted,
+ * or it is dropped and the next one served. */
 int io_accept(struct io *io);
 
 /* A request parameter (CGI: the environment); NULL when unset. */
@@ -55,8 +61,15 @@ int io_write(struct io *io, const void *p, size_t n);
 /* Ends the current request (flushes, closes the FastCGI connection). */
 void io_finish(struct io *io);
 
+/* The request has been read: its deadline no longer applies (a waited
+ * deploy may take minutes). */
+void io_input_done(struct io *io);
+
+/* 1 when a FastCGI client did not send its request before the deadline
+ * (request_timeout): its read side was shut. */
+int io_timed_out(const struct io *io);
+
 /* Asks a FastCGI loop to stop after the request in flight. */
 void io_shutdown(void);
-int io_shutting_down(void);
 
 #endif

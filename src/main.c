@@ -35,7 +35,7 @@ static const char usage_text[] =
 "       deployer [--config FILE] --check\n"
 "       deployer [--config FILE] --flush-spool\n"
 "       deployer --hash-token[=NAME] < token\n"
-"       deployer --verify-audit FILE\n"
+"       deployer --verify-audit FILE [--key KEYFILE]\n"
 "       deployer --help | --version\n"
 "\n"
 "Runs as a CGI program (one request) or, when its standard input is a\n"
@@ -54,6 +54,7 @@ static const char usage_text[] =
 "                        token.NAME line for the configuration file\n"
 "      --verify-audit FILE\n"
 "                        check the audit file's hash chain (0: intact)\n"
+"      --key KEYFILE     the audit_key_file of a keyed chain\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n";
 
@@ -140,6 +141,8 @@ read_and_verify(struct request *req)
 			    "deploys and rollbacks");
 	} else if (req_read_body(req) == -1)
 		return -1;
+	/* Read in full: the deadline for sending it no longer applies. */
+	io_input_done(req->io);
 	return auth_signature(req);
 }
 
@@ -232,12 +235,13 @@ main(int argc, char *argv[])
 		{"check", no_argument, NULL, 'C'},
 		{"hash-token", optional_argument, NULL, 'H'},
 		{"verify-audit", required_argument, NULL, 'A'},
+		{"key", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *listen_addr = NULL, *errstr;
-	const char *cfg_error = NULL;
+	const char *cfg_error = NULL, *verify_path = NULL, *key_path = NULL;
 	struct config cfg;
 	struct docker docker;
 	struct io io;
@@ -262,7 +266,11 @@ main(int argc, char *argv[])
 		case 'H':
 			return admin_hash_token(optarg ? optarg : "ci");
 		case 'A':
-			return admin_verify_audit(optarg);
+			verify_path = optarg;
+			break;
+		case 'K':
+			key_path = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -278,6 +286,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "deployer: unexpected argument '%s'\n",
 		    argv[optind]);
 		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (verify_path != NULL)
+		return admin_verify_audit(verify_path, key_path);
+	if (key_path != NULL) {
+		fputs("deployer: --key goes with --verify-audit\n", stderr);
 		return 2;
 	}
 
@@ -337,6 +351,7 @@ main(int argc, char *argv[])
 		cfg_free(&cfg);
 		return 1;
 	}
+	io.request_timeout_ms = cfg.request_timeout_ms;
 	if (io.fastcgi && may_serve(&io, &cfg, cfg_error) == -1) {
 		cfg_free(&cfg);
 		if (listen_fd >= 0)

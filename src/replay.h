@@ -1,20 +1,26 @@
-/* replay.h: signatures seen recently, shared by every process */
+/* replay.h: requests seen before, remembered by the swarm itself */
 /* SPDX-License-Identifier: MIT */
 #ifndef REPLAY_H
 #define REPLAY_H
 
 #include <time.h>
 
-/* Entries kept at most; a full store refuses new requests (fail closed)
- * rather than forget one inside its window. */
-#define REPLAY_MAX 100000
+struct request;
 
 /*
- * Records sig (hex) as seen until expires, in dir/seen-signatures under an
- * exclusive lock, dropping expired entries.  Returns 0 when sig was new,
- * 1 when it was already there (a replay), -1 when the store cannot be
- * used (logged).
+ * Records key (a signature or a delivery ID, any text) as seen until
+ * expires.  The store is the swarm: one Swarm config per key, named from
+ * the key's SHA-256 and labelled with its expiry.  Creating a config is
+ * an insert-if-absent that the managers' Raft log makes atomic across
+ * every process on every manager, and it survives crashes of all of
+ * them.  Expired entries are pruned now and then, and by deployer
+ * --flush-spool.  Returns 0 when key was new, 1 when it was seen before
+ * (a replay), -1 when the store cannot be used (the request failed).
  */
-int replay_record(const char *dir, const char *sig, time_t expires);
+int replay_record(struct request *req, const char *kind, const char *key,
+    time_t expires);
+
+/* Removes expired entries; returns how many, or -1. */
+int replay_prune(struct request *req);
 
 #endif

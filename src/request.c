@@ -241,6 +241,9 @@ req_read_body(struct request *req)
 				room = (size_t)(want - req->body.len);
 		}
 		n = io_read(req->io, chunk, room);
+		if (io_timed_out(req->io))
+			return req_fail(req, 408, "the request was not received "
+			    "within request_timeout");
 		if (n == -1)
 			return req_fail(req, 400, "could not read the request "
 			    "body");

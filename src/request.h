@@ -89,6 +89,7 @@ struct request {
 	char error[512];	/* client-safe message for errors */
 	const char *allow;	/* Allow header value for a 405 */
 	int challenge;		/* send WWW-Authenticate with a 401 */
+	int signature_refused;	/* the 401 was a bad or replayed signature */
 };
 
 /* Starts a request: id, clock, settings (made stricter when a FastCGI

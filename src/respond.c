@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +27,7 @@ status_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
@@ -64,10 +66,9 @@ error_body(struct request *req)
 void
 respond(struct request *req)
 {
-	struct buf head;
+	char head[HEADER_MAX], *text = NULL;
 	cJSON *body;
-	char *text = NULL;
-	int status;
+	int status, n;
 
 	if (req->status == 0 && req->result == NULL)
 		req_fail(req, 500, "no result");
@@ -81,8 +82,8 @@ respond(struct request *req)
 
 		if (w == NULL)
 			w = cJSON_AddArrayToObject(body, "warnings");
-		while ((item = cJSON_DetachItemFromArray(req->warnings, 0)) !=
-		    NULL)
+		while (w != NULL && (item = cJSON_DetachItemFromArray(
+		    req->warnings, 0)) != NULL)
 			cJSON_AddItemToArray(w, item);
 	}
 	if (body != NULL) {
@@ -93,26 +94,31 @@ respond(struct request *req)
 	if (body != req->result)
 		cJSON_Delete(body);
 
-	buf_init(&head, HEADER_MAX);
-	buf_addf(&head, "Status: %d %s\r\n"
+	/* The answer can always be sent: the headers need no allocation, and
+	 * a body that could not be rendered becomes a fixed 500. */
+	if (text == NULL) {
+		status = req->status = 500;
+		snprintf(req->error, sizeof(req->error), "out of memory");
+	}
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "X-Request-Id: %s\r\n", status, status_reason(status), req->id);
-	if (status == 405 && req->allow != NULL)
-		buf_addf(&head, "Allow: %s\r\n", req->allow);
-	if (status == 401 && req->challenge)
-		buf_addstr(&head, "WWW-Authenticate: Bearer realm=\"deployer\"\r\n");
-	buf_addstr(&head, "\r\n");
-
-	if (io_write(req->io, buf_str(&head), head.len) == -1)
+	    "X-Request-Id: %s\r\n%s%s%s%s\r\n", status, status_reason(status),
+	    req->id, status == 405 && req->allow ? "Allow: " : "",
+	    status == 405 && req->allow ? req->allow : "",
+	    status == 405 && req->allow ? "\r\n" : "",
+	    status == 401 && req->challenge ?
+	    "WWW-Authenticate: Bearer realm=\"deployer\"\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head) ||
+	    io_write(req->io, head, (size_t)n) == -1)
 		log_warn("writing the response");
 	else if (strcmp(req->method, "HEAD") != 0) {
-		const char *t = text ? text : "{\"error\":\"out of memory\"}";
+		const char *t = text ? text : "{\"error\":\"out of memory\","
+		    "\"status\":500}";
 
 		if (io_write(req->io, t, strlen(t)) == -1 ||
 		    io_write(req->io, "\n", 1) == -1)
 			log_warn("writing the response");
 	}
-	buf_free(&head);
 	cJSON_free(text);
 }

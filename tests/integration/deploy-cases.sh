@@ -4,20 +4,19 @@
 # shellcheck shell=bash
 
 # req METHOD PATH [BODY]: one request in this run's mode.  The FastCGI
-# process is started without settings of its own, so that every request
-# carries them as parameters (fastcgi_param, as the Go program's users
-# passed its environment).
+# process has the settings in its own environment: a request never
+# carries them.
 req() {
 	if [ "$MODE" = fcgi ]; then
-		REQ_ENV="$CGI_ENV" run_fcgi "$@"
+		run_fcgi "$@"
 	else
 		run_cgi "$@"
 	fi
 }
 
 # setting NAME=VALUE... -- METHOD PATH [BODY]: one request with settings
-# changed: the CGI process's environment, or the FastCGI request's
-# parameters (which a persistent process applies per request).
+# changed: the CGI process's environment, or a FastCGI process started
+# with them for this request (and the usual one started again after).
 setting() {
 	local -a kv=()
 	while [ "$1" != -- ]; do
@@ -26,7 +25,11 @@ setting() {
 	done
 	shift
 	if [ "$MODE" = fcgi ]; then
-		REQ_ENV="$CGI_ENV ${kv[*]}" run_fcgi "$@"
+		fcgi_stop
+		CGI_ENV="$CGI_ENV ${kv[*]}" fcgi_start
+		run_fcgi "$@"
+		fcgi_stop
+		fcgi_start
 	else
 		CGI_ENV="$CGI_ENV ${kv[*]}" run_cgi "$@"
 	fi
@@ -41,7 +44,7 @@ stack_up
 # NOTIFY_FLAGS without spaces: lib.sh passes settings as words.
 NOTIFY="{\"addr\":\"$BEANSTALK_ADDR\",\"tube\":\"deploys\",\"template\":\"$GO_TEMPLATE\"}"
 CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=$DOCKER_HOST NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=off"
-[ "$MODE" = cgi ] || CGI_ENV="" fcgi_start
+[ "$MODE" = cgi ] || fcgi_start
 
 # A service with everything a spec round trip could lose: env, labels,
 # limits, replicas, and a duration beyond 2^53 ns (9007199254740992).
@@ -130,16 +133,32 @@ is "$(svc_image blog)" local/app:v3 "... and deployed"
 bs_jobs deploys >/dev/null
 
 # --- settings -------------------------------------------------------------
-setting DEPLOYER_DOCKER_TIMEOUT=never -- GET /service/blog
-is "$STATUS" 500 "a broken setting: 500"
-like "$(json_get error)" "configuration is broken" "... a JSON error"
-if printf '%s' "$BODY" | grep -q "$TOKEN"; then
-	ok 1 "... revealing no secret"
+if [ "$MODE" = fcgi ]; then
+	# A persistent process with broken settings does not start.
+	fcgi_stop
+	CGI_ENV="$CGI_ENV DEPLOYER_DOCKER_TIMEOUT=never" fcgi_start 2>/dev/null ||
+	    true
+	for _ in $(seq 100); do
+		fcgi_alive || break
+		sleep 0.1
+	done
+	ok "$(fcgi_alive && echo 1 || echo 0)" "a broken setting: FastCGI does not start"
+	like "$(cat "$WORK/fcgi.log")" "DEPLOYER_DOCKER_TIMEOUT" \
+	    "... and the log names the setting"
+	fcgi_stop
+	fcgi_start
 else
-	ok 0 "... revealing no secret"
+	setting DEPLOYER_DOCKER_TIMEOUT=never -- GET /service/blog
+	is "$STATUS" 500 "a broken setting: 500"
+	like "$(json_get error)" "configuration is broken" "... a JSON error"
+	if printf '%s' "$BODY" | grep -q "$TOKEN"; then
+		ok 1 "... revealing no secret"
+	else
+		ok 0 "... revealing no secret"
+	fi
+	like "$(cat "$WORK/deployer.log" 2>/dev/null)" \
+	    "DEPLOYER_DOCKER_TIMEOUT" "... and the log names the setting"
 fi
-like "$(cat "$WORK/deployer.log" "$WORK/fcgi.log" 2>/dev/null)" \
-    "DEPLOYER_DOCKER_TIMEOUT" "... and the log names the setting"
 
 # --- notifications when beanstalkd is away ------------------------------
 setting "NOTIFY_FLAGS={\"addr\":\"127.0.0.1:1\",\"tube\":\"deploys\",\"template\":\"$GO_TEMPLATE\"}" \
@@ -165,16 +184,17 @@ if [ "$MODE" = fcgi ]; then
 	fcgi_stop
 	is "$FCGI_EXIT" 0 "SIGTERM stops it cleanly"
 
-	# A process with a token of its own ignores settings in parameters:
-	# whoever reaches its socket must not choose the token.
+	# Settings in parameters are refused, never applied: whoever
+	# reaches the socket must not choose the token or the Docker host.
 	docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1 || true
 	fcgi_start
 	REQ_ENV="TOKEN=chosen-by-the-client" AUTH=chosen-by-the-client \
 	    run_fcgi GET /service/blog
-	is "$STATUS" 401 "a TOKEN parameter does not replace the process's token"
+	is "$STATUS" 400 "a TOKEN parameter is refused"
+	like "$(json_get error)" "request parameter TOKEN" "... naming it"
 	AUTH=$TOKEN run_fcgi GET /health
-	is "$STATUS" 200 "... which still serves"
-	like "$(cat "$WORK/fcgi.log")" "settings in FastCGI parameters are ignored" \
-	    "... and says once that parameters are ignored"
+	is "$STATUS" 200 "... and the process still serves"
+	like "$(cat "$WORK/fcgi.log")" "refused request parameter TOKEN" \
+	    "... and logs the refusal"
 fi
 done_testing

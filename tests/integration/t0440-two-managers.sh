@@ -11,6 +11,7 @@ set -eu
 
 N=${MANAGER_DEPLOYS:-50}
 TOKEN=t0ken-$$
+answers=()
 # The link between the two daemons' namespaces: TEST-NET-1 (RFC 5737),
 # which exists nowhere else, in namespaces this test owns.
 ADDR_A=192.0.2.1 ADDR_B=192.0.2.2
@@ -110,4 +111,25 @@ jobs=$(bs_jobs race)
 is "$(printf '%s\n' "$jobs" | grep -c .)" "$changed" \
     "one notification per deploy that changed the service ($changed)"
 is "$(printf '%s\n' "$jobs" | sort | uniq -d)" "" "... none twice"
+
+# --- a signed request is good once across the swarm -----------------------
+# The replay store is the swarm itself: a signature accepted through one
+# manager is refused through the other.
+SIGNED=s1gned-$$-$RANDOM
+printf 'hmac-key-for-the-two-managers-%s\n' "$RANDOM" >"$WORK/key"
+printf 'token.signed = %s hmac_key_file=%s\n' \
+    "$(printf '%s' "$SIGNED" | "$DEPLOYER" --hash-token=signed |
+    sed 's/^token.signed = //')" "$WORK/key" >"$WORK/signed.conf"
+body='{"image": "local/app:v1"}'
+t=$(date +%s)
+sig=$(printf '%s\nPUT\n/service/race\n%s' "$t" "$body" |
+    openssl dgst -sha256 -hmac "$(head -c -1 "$WORK/key")" | sed 's/.* //')
+for host in "$DOCKER_HOST" "unix://$SOCK_B"; do
+	CGI_ENV="DEPLOYER_CONFIG=$WORK/signed.conf DOCKER_HOST=$host DEPLOYER_SPOOL_DIR=off" \
+	    AUTH=$SIGNED REQ_ENV="HTTP_X_DEPLOYER_SIGNATURE=t=$t,v1=$sig" \
+	    run_cgi PUT /service/race "$body"
+	answers+=("$STATUS")
+done
+is "${answers[*]}" "200 401" "a signed deploy through the first manager, its replay through the second: 200 401"
+like "$(json_get error)" "replayed request" "... refused as a replay"
 done_testing

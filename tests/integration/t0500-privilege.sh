@@ -120,14 +120,39 @@ like "$(json_get error)" "window" "... outside the window"
 q=$(sign GET '/service/blog' '')
 AUTH=$SIGNED REQ_ENV="HTTP_X_DEPLOYER_SIGNATURE=$q" run_cgi GET /service/blog
 is "$STATUS" 200 "a signed GET"
-ghsig=sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$GHKEY" -r | cut -d' ' -f1)
-AUTH=$GH REQ_ENV="HTTP_X_HUB_SIGNATURE_256=$ghsig" run_cgi PUT /service/web-a "$body"
-is "$STATUS" 200 "a GitHub-style X-Hub-Signature-256: 200"
-AUTH=$GH REQ_ENV="HTTP_X_HUB_SIGNATURE_256=$ghsig" run_cgi PUT /service/web-a "$body"
-is "$STATUS" 401 "... and its replay: 401"
-AUTH=$GH REQ_ENV="HTTP_X_HUB_SIGNATURE_256=sha256=$(printf '0%.0s' $(seq 64))" \
-    run_cgi PUT /service/web-a "$body"
+# GitHub signs the body only: it must name the service, and each
+# delivery (X-GitHub-Delivery) and signature is good once, for days.
+ghbody='{"image": "local/app:v2", "service": "web-a"}'
+ghsign() { printf 'sha256=%s' "$(printf '%s' "$1" |
+    openssl dgst -sha256 -hmac "$GHKEY" -r | cut -d' ' -f1)"; }
+ghsig=$(ghsign "$ghbody")
+gh() { AUTH=$GH REQ_ENV="HTTP_X_HUB_SIGNATURE_256=$1 HTTP_X_GITHUB_DELIVERY=$2" \
+    run_cgi "${@:3}"; }
+gh "$ghsig" 72d3162e-cc78-11e3-81ab-4c9367dc0958 PUT /service/web-a "$ghbody"
+is "$STATUS" 200 "a GitHub-style X-Hub-Signature-256 with a delivery ID: 200"
+gh "$ghsig" 72d3162e-cc78-11e3-81ab-4c9367dc0958 PUT /service/web-a "$ghbody"
+is "$STATUS" 401 "... its delivery again: 401"
+like "$(json_get error)" "X-GitHub-Delivery already seen" "... says so"
+gh "$ghsig" 11111111-2222-3333-4444-555555555555 PUT /service/web-a "$ghbody"
+is "$STATUS" 401 "... the same body under a new delivery ID: 401"
+like "$(json_get error)" "signature already used" "... the signature is remembered"
+AUTH=$GH REQ_ENV="HTTP_X_HUB_SIGNATURE_256=$ghsig" run_cgi PUT /service/web-a "$ghbody"
+is "$STATUS" 401 "GitHub style without X-GitHub-Delivery: 401"
+gh "$ghsig" 22222222-2222-3333-4444-555555555555 PUT /service/web-b "$ghbody"
+is "$STATUS" 401 "... the body replayed on another path: 401"
+empty=$(ghsign '')
+gh "$empty" 33333333-2222-3333-4444-555555555555 POST /service/web-a/rollback
+is "$STATUS" 401 "an empty body (the constant signature of a rollback): 401"
+like "$(json_get error)" "must be a JSON object whose \"service\"" \
+    "... a body that names no service cannot be tied to one"
+nobind='{"image": "local/app:v2"}'
+gh "$(ghsign "$nobind")" 44444444-2222-3333-4444-555555555555 PUT /service/web-a "$nobind"
+is "$STATUS" 401 "a GitHub-signed body without \"service\": 401"
+gh sha256=$(printf '0%.0s' $(seq 64)) 55555555-2222-3333-4444-555555555555 \
+    PUT /service/web-a "$ghbody"
 is "$STATUS" 401 "a wrong GitHub signature: 401"
+run_ok "the replay store lives in the swarm (one config per entry)" \
+    sh -c "docker config ls -q --filter label=deployer.replay.expires | grep -q ."
 
 # --- the audit trail --------------------------------------------------------------
 AUTH=nobody run_cgi PUT /service/blog "$body"
@@ -136,9 +161,12 @@ lines=$(wc -l <"$WORK/audit.log")
 ok "$([ "$lines" -ge 20 ]; echo $?)" "the audit file has a line per request ($lines)"
 last=$(tail -n 1 "$WORK/audit.log")
 like "$last" '"outcome":"unauthenticated","status":401' "a failed authentication is audited"
-like "$(grep '"token":"ci"' "$WORK/audit.log" | head -n 1)" \
+like "$(grep '"phase":"outcome"' "$WORK/audit.log" | grep '"token":"ci"' | head -n 1)" \
     '"action":"deploy","service":"blog","old_image":"local/app:v1","new_image":"local/app:v2".*"version":"[0-9]+","outcome":"accepted","status":200' \
     "a deploy is audited with images, version and outcome"
+like "$(grep '"token":"ci"' "$WORK/audit.log" | head -n 1)" \
+    '"phase":"intent",.*"action":"deploy","service":"blog","service_id":"[a-z0-9]+","old_image":"local/app:v1","new_image":"local/app:v2"' \
+    "... after its intent, written before the Docker write"
 like "$(grep '"status":403' "$WORK/audit.log" | head -n 1)" '"outcome":"forbidden"' \
     "a refusal is audited"
 like "$(cat "$WORK/deployer.log")" "audit=[0-9a-f]{16}" "the log carries each audit hash"

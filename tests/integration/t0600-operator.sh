@@ -42,7 +42,9 @@ like "$out" "ok +docker +$DOCKER_HOST, API 1\.[0-9]+, swarm active, manager" \
 like "$out" "ok +beanstalkd +$BEANSTALK_ADDR tube ops" "--check: beanstalkd and the tube"
 like "$out" "ok +template +renders: deploy registry.example.com/team/app:v1.2@sha256:[0-9a-f]+ to app" \
     "--check: the template renders with sample values"
-is "$(printf '%s\n' "$out" | grep -c .)" 5 "--check: one line per check"
+is "$(printf '%s\n' "$out" | grep -cE '^(ok|FAIL) ')" 5 "--check: one line per check"
+like "$out" "setting +docker_host = from $WORK/good.conf:2" \
+    "--check: where each setting came from"
 if printf '%s' "$out" | grep -qF "$TOKEN"; then
 	ok 1 "--check prints no secret"
 else
