@@ -89,7 +89,7 @@ chain(struct ck *c, const struct tn *n, struct tn_id *ids, size_t nids,
 			if (!c->report)
 				continue;
 			tpl_errf(c->err, n->pos, "unknown field .%.*s "
-			    "(expected a field of the data, such as .%s)",
+			    "(expected a field such as .%s)",
 			    (int)(ids[i].n > 40 ? 40 : ids[i].n), ids[i].s,
 			    c->t->nfields > 0 ? c->t->fields[0] : "Name");
 			return -1;

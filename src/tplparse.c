@@ -385,12 +385,18 @@ number(struct parser *p, struct tpl_tok k)
 		nd->i = neg ? (int64_t)(0 - u) : (int64_t)u;
 		return nd;
 	}
-	if (rc >= 0 && memchr(s, '.', n) == NULL)
+	if (rc >= 0)
 		tpl_errf(p->err, k.pos, "%.*s overflows int", (int)k.len,
 		    p->t->src + k.pos);
-	else
+	else if (memchr(s, '.', n) != NULL || (!(n > 1 && s[0] == '0' &&
+	    (s[1] | 0x20) == 'x') && (memchr(s, 'e', n) != NULL ||
+	    memchr(s, 'E', n) != NULL)) || memchr(s, 'p', n) != NULL ||
+	    memchr(s, 'P', n) != NULL)
 		tpl_errf(p->err, k.pos, "expected an integer constant "
 		    "(floating-point constants are not supported)");
+	else
+		tpl_errf(p->err, k.pos, "bad number syntax: \"%.*s\"",
+		    (int)(k.len > 40 ? 40 : k.len), p->t->src + k.pos);
 	return NULL;
 }
 
