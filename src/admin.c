@@ -260,9 +260,9 @@ admin_check(const struct config *cfg, const char *path, const char *cfg_error,
 		values[NF_TOKEN_NAME] = "ci";
 		values[NF_TIME] = "2026-01-01T00:00:00Z";
 		buf_init(&out, NOTIFY_BODY_MAX);
-		if (tpl_render(cfg->notify_tpl, values, &out) == -1)
-			failed |= line(0, "template", "renders to more "
-			    "than 65535 bytes");
+		if (tpl_render_err(cfg->notify_tpl, values, &out, msg,
+		    sizeof(msg)) == -1)
+			failed |= line(0, "template", msg);
 		else {
 			printf("ok   template   renders: %s\n", buf_str(&out));
 		}

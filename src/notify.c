@@ -147,10 +147,9 @@ notify_send(struct request *req)
 		return;
 	notify_values(req, values, when, sizeof(when));
 	buf_init(&msg, NOTIFY_BODY_MAX);
-	if (tpl_render(c->notify_tpl, values, &msg) == -1) {
+	if (tpl_render_err(c->notify_tpl, values, &msg, req->notify_error,
+	    sizeof(req->notify_error)) == -1) {
 		req->notify = NOTIFY_FAILED;
-		snprintf(req->notify_error, sizeof(req->notify_error),
-		    "the message is longer than %d bytes", NOTIFY_BODY_MAX);
 		log_warnx("notify: %s", req->notify_error);
 		buf_free(&msg);
 		return;

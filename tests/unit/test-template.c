@@ -247,6 +247,48 @@ test_bytes(void)
 	    "NULL source with a length is an error");
 }
 
+/* What the old engine refused and Go's text/template renders. */
+static void
+test_language(void)
+{
+	check("{{if .Artifact}}x{{end}}", "x", "if");
+	check("{{if .Tag}}x{{else}}y{{end}}", "y", "if else (NULL is \"\")");
+	check("{{if .Tag}}a{{else if .ServiceName}}b{{else}}c{{end}}", "b",
+	    "else if");
+	check("{{with .ServiceName}}[{{.}}]{{end}}", "[blog]", "with");
+	check("{{define \"x\"}}<{{.}}>{{end}}{{template \"x\" .ServiceName}}",
+	    "<blog>", "define and template");
+	check("{{block \"x\" .ServiceName}}({{.}}){{end}}", "(blog)", "block");
+	check("{{.Artifact | printf \"%q\"}}", "\"me/blog:v1.12\"",
+	    "pipe with spaces");
+	check("{{.ServiceName|html}}", "blog", "pipe, no spaces");
+	check("{{printf \"%s\" .Artifact}}", "me/blog:v1.12", "printf");
+	check("{{html \"<a&b>\"}}", "&lt;a&amp;b&gt;", "html");
+	check("{{js \"a'b\\\"<\"}}", "a\\'b\\\"\\u003C", "js");
+	check("{{urlquery \"a b&c\"}}", "a+b%26c", "urlquery");
+	check("{{$x := .ServiceName}}{{$x}}/{{$}}", "blog/{me/blog:v1.12 blog }",
+	    "variables and $");
+	check("{{$x := 1}}{{$x = 2}}{{$x}}", "2", "assignment");
+	check("{{\"lit\"}}{{`raw`}}{{'c'}}", "litraw99", "literals");
+	check("{{.}}", "{me/blog:v1.12 blog }", "bare dot is the struct");
+	check("{{ . }}", "{me/blog:v1.12 blog }", "bare dot, spaced");
+	check("{{3}}{{-3}}{{0x10}}", "3-316", "numbers");
+	check("{{(.ServiceName)}}", "blog", "parentheses");
+	check("{{len .Artifact}} {{index .Artifact 0}} {{slice .Artifact 3 7}}",
+	    "13 109 blog", "len, index, slice");
+	check("{{and .ServiceName .Tag}}|{{or .Tag .ServiceName}}|{{not .Tag}}",
+	    "|blog|true", "and, or, not");
+	check("{{eq .ServiceName \"blog\"}} {{ne 1 2}} {{lt \"a\" \"b\"}}",
+	    "true true true", "eq, ne, lt");
+	check("{{print 1 2 \"a\" \"b\"}}|{{println .ServiceName}}", "1 2ab|blog\n",
+	    "print, println");
+	check("{{printf \"%5.2s|%-4d|%x|%c|%U\" \"abc\" 7 \"hi\" 233 233}}",
+	    "   ab|7   |6869|\xc3\xa9|U+00E9", "printf verbs and flags");
+	check("{{printf \"%d\" \"x\"}}", "%!d(string=x)", "printf bad verb");
+	check("{{if .Artifact -}}\n  yes\n{{- end}}", "yes",
+	    "trim markers inside if");
+}
+
 static void
 test_errors(void)
 {
@@ -256,79 +298,107 @@ test_errors(void)
 	    "field names are case-sensitive");
 	check_err("ok {{.ServiceName}} then {{.Bad}}", "offset 27",
 	    "unknown field .Bad", "error offset points at the field");
-	check_err("{{.Artifact", "offset 0", "unclosed action",
+	check_err("{{if false}}{{.Nope}}{{end}}", "unknown field .Nope", NULL,
+	    "unknown field even where the branch does not run");
+	check_err("{{.Artifact.Name}}", "unknown field .Name", NULL,
+	    "nested field");
+	check_err("{{nosuch .Artifact}}", "function \"nosuch\" not defined",
+	    NULL, "unknown function");
+	check_err("{{.Artifact", "unclosed action", NULL,
 	    "unclosed {{ (EOF after field)");
-	check_err("abc {{", "offset 4", "unclosed action", "{{ at the end");
-	check_err("{{.Artifact}", "unclosed action", NULL,
+	check_err("abc {{", "unclosed action", NULL, "{{ at the end");
+	check_err("{{.Artifact}", "bad character", NULL,
 	    "action closed by one brace");
-	check_err("{{ ", "unclosed action", NULL, "{{ and space at EOF");
-	check_err("{{}}", "offset 0", "empty action", "{{}} is empty");
-	check_err("{{ }}", "empty action", NULL, "{{ }} is empty");
-	check_err("{{- }}", "empty action", NULL, "{{- }} is empty");
-	check_err("{{ -}}", "empty action", NULL, "{{ -}} is empty");
-	check_err("{{- -}}", "numbers", NULL, "{{- -}} is a bad number");
-	check_err("{{if .Artifact}}x{{end}}", "\"if\" is not supported",
-	    NULL, "if");
-	check_err("{{range .Artifact}}{{end}}", "\"range\"", NULL, "range");
-	check_err("{{end}}", "\"end\" is not supported", NULL, "end");
-	check_err("{{else}}", "\"else\"", NULL, "else");
-	check_err("{{with .Artifact}}{{end}}", "\"with\"", NULL, "with");
-	check_err("{{define \"x\"}}{{end}}", "\"define\"", NULL, "define");
-	check_err("{{template \"x\"}}", "\"template\"", NULL, "template");
-	check_err("{{block \"x\" .}}{{end}}", "\"block\"", NULL, "block");
-	check_err("{{nil}}", "\"nil\"", NULL, "nil");
-	check_err("{{.Artifact | printf \"%s\"}}", "pipelines", NULL,
-	    "pipe with spaces");
-	check_err("{{.Artifact|html}}", "pipelines", NULL, "pipe, no spaces");
-	check_err("{{printf \"%s\" .Artifact}}", "functions", "printf",
-	    "function call");
-	check_err("{{html .Artifact}}", "functions", NULL, "html function");
-	check_err("{{$x := .Artifact}}", "variables", NULL, "declaration");
-	check_err("{{$}}", "variables", NULL, "$");
-	check_err("{{ $x }}", "variables", NULL, "variable");
-	check_err("{{.Artifact.Name}}", "nested", NULL, "nested field");
-	check_err("{{.Artifact .ServiceName}}", "arguments", NULL,
-	    "field with an argument");
-	check_err("{{\"lit\"}}", "literals", NULL, "string literal");
-	check_err("{{`raw`}}", "literals", NULL, "raw string literal");
-	check_err("{{'c'}}", "literals", NULL, "char literal");
-	check_err("{{.}}", "only {{.Field}}", NULL, "bare dot");
-	check_err("{{ . }}", "only {{.Field}}", NULL, "bare dot, spaced");
-	check_err("{{.5}}", "numbers", NULL, ".5 is a number");
-	check_err("{{.1abc}}", "numbers", NULL, "field starting with digit");
-	check_err("{{3}}", "numbers", NULL, "number");
-	check_err("{{-3}}", "numbers", NULL, "{{-3}} is a number, not trim");
-	check_err("{{(.Artifact)}}", "parentheses", NULL, "parentheses");
+	check_err("{{}}", "missing value", NULL, "{{}} is empty");
+	check_err("{{ }}", "missing value", NULL, "{{ }} is empty");
+	check_err("{{- -}}", "bad number", NULL, "{{- -}} is a bad number");
+	check_err("{{end}}", "unexpected {{end}}", NULL, "end");
+	check_err("{{else}}", "unexpected {{else}}", NULL, "else");
+	check_err("{{if .Artifact}}x", "missing {{end}}", NULL, "if without end");
+	check_err("{{range .Artifact}}{{end}}", "range", NULL,
+	    "range over a string");
+	check_err("{{call .Artifact}}", "call", NULL, "call of a string");
+	check_err("{{template \"x\"}}", "no template named \"x\"", NULL,
+	    "template not defined");
+	check_err("{{define \"r\"}}{{template \"r\"}}{{end}}{{template \"r\"}}",
+	    "never end", NULL, "endless recursion");
+	check_err("{{len 3}}", "len", NULL, "len of a number");
+	check_err("{{eq .Artifact 1}}", "comparison", NULL,
+	    "eq of a string and a number");
+	check_err("{{printf 1}}", "string", NULL, "printf's format");
+	check_err("{{index .Artifact 0 0}}", "index", NULL, "index of a byte");
+	check_err("{{slice}}", "wrong number of arguments for slice", NULL,
+	    "arity");
+	check_err("{{nil}}", "nil is not a command", NULL, "nil");
+	check_err("{{.Artifact .ServiceName}}", "cannot take arguments",
+	    NULL, "field with an argument");
+	check_err("{{$x}}", "undefined variable", NULL, "undefined variable");
+	check_err("{{1.5}}", "floating-point", NULL, "float constant");
+	check_err("{{.5}}", "floating-point", NULL, ".5 is a number");
+	check_err("{{9223372036854775808}}", "overflows int", NULL,
+	    "integer overflow");
+	check_err("{{.1abc}}", "bad number", NULL, "field starting with digit");
 	check_err("{{.Arti-fact}}", "bad character", NULL, "dash in name");
 	check_err("{{.Artifact-}}", "bad character", NULL,
 	    "-}} without a space is not a trim marker");
-	check_err("{{.Artifact - }}", "numbers", NULL, "dash then space");
-	check_err("a {{-.Artifact}}", "numbers", NULL,
+	check_err("{{.Artifact - }}", "bad number", NULL, "dash then space");
+	check_err("a {{-.Artifact}}", "bad number", NULL,
 	    "{{- without a space is not a trim marker");
-	check_err("{{.\xc3\x84rtifact}}", "ASCII", NULL,
-	    "non-ASCII field name");
-	check_err("{{.Artifact\xc3\xa4}}", "ASCII", NULL,
-	    "non-ASCII byte after field name");
+	check_err("{{.\xc3\x84rtifact}}", "unknown field", NULL,
+	    "non-ASCII field name (a letter in Go)");
 	check_err("{{.Artifact\v}}", "bad character", NULL,
 	    "\\v is not a space inside an action");
 	check_errn("{{.Artifact\0}}", 15, "bad character", NULL,
 	    "NUL inside an action");
-	check_err("{{{.Artifact}}", "unexpected character", NULL, "{{{");
-	check_err("{{@}}", "unexpected character", NULL, "punctuation");
+	check_err("{{{.Artifact}}", "unexpected \"{\"", NULL, "{{{");
+	check_err("{{@}}", "unexpected \"@\"", NULL, "punctuation");
+	check_err("{{define \"a\"}}1{{end}}{{define \"a\"}}2{{end}}",
+	    "multiple definition", NULL, "a template defined twice");
 
 	/* Comment errors, per Go's lexComment. */
 	check_err("{{/* c */ }}", "comment ends before closing", NULL,
 	    "space before }} after a comment");
 	check_err("{{/* c */-}}", "comment ends before closing", NULL,
 	    "-}} without space after a comment");
-	check_err("x {{/* c", "offset 2", "unclosed comment",
+	check_err("x {{/* c", "offset 4", "unclosed comment",
 	    "unclosed comment");
 	check_err("{{/*/}}", "unclosed comment", NULL,
 	    "/*/ does not close itself");
-	check_err("{{ /* c */ }}", "unexpected character", NULL,
+	check_err("{{ /* c */ }}", "unexpected \"/\"", NULL,
 	    "comment must follow {{ directly");
-	check_err("{{-/* c */}}", "numbers", NULL,
+	check_err("{{-/* c */}}", "bad number", NULL,
 	    "{{-/* is not a trimmed comment");
+}
+
+/* Execution errors and limits at run time. */
+static void
+test_exec_errors(void)
+{
+	const char *rec;
+	char err[256];
+	struct tpl *t;
+	struct buf b;
+
+	t = tpl_compile("{{index .Artifact 99}}", 22, fields, err,
+	    sizeof(err));
+	ok(t != NULL, "index with a constant compiles");
+	buf_init(&b, 1024);
+	errno = 0;
+	ok(t != NULL && tpl_render_err(t, values, &b, err, sizeof(err)) == -1 &&
+	    errno == EINVAL && strstr(err, "index out of range") != NULL,
+	    "index out of range fails when rendered, with EINVAL");
+	buf_free(&b);
+	tpl_free(t);
+	rec = "{{define \"r\"}}{{if .}}x{{template \"r\" .}}{{end}}{{end}}"
+	    "{{template \"r\" .ServiceName}}";
+	t = tpl_compile(rec, strlen(rec), fields, err, sizeof(err));
+	ok(t != NULL, "conditional recursion compiles");
+	buf_init(&b, 1 << 20);
+	ok(t != NULL && tpl_render_err(t, values, &b, err, sizeof(err)) == -1 &&
+	    strstr(err, "nested more than 200") != NULL,
+	    "recursion stops at the depth limit with a clear error");
+	buf_free(&b);
+	tpl_free(t);
 }
 
 static void
@@ -474,7 +544,9 @@ main(void)
 	test_readme();
 	test_render();
 	test_bytes();
+	test_language();
 	test_errors();
+	test_exec_errors();
 	test_error_buffers();
 	test_limits();
 	test_overflow();
