@@ -28,8 +28,8 @@ int
 admin_hash_token(const char *name)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
-	char tok[CFG_TOKEN_MAX + 2];
-	size_t n, i;
+	char tok[CFG_TOKEN_MAX + 2], hex[2 * SHA256_DIGEST_LENGTH + 1];
+	size_t n;
 
 	if (!cfg_token_name_valid(name)) {
 		fprintf(stderr, "deployer: token names are 1-%d of A-Za-z0-9_-\n",
@@ -54,10 +54,8 @@ admin_hash_token(const char *name)
 		    "characters may be guessed; use openssl rand -hex 32\n");
 	sha256(tok, n, d);
 	wipe(tok, sizeof(tok));
-	printf("token.%s = sha256:", name);
-	for (i = 0; i < sizeof(d); i++)
-		printf("%02x", d[i]);
-	printf("\n");
+	hex_encode(d, sizeof(d), hex);
+	printf("token.%s = sha256:%s\n", name, hex);
 	return 0;
 }
 

@@ -45,15 +45,13 @@ chain_hash(const struct chain *k, const char *p, size_t n, char out[65])
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dl = SHA256_DIGEST_LENGTH;
-	size_t i;
 
 	if (k->key != NULL)
 		HMAC(EVP_sha256(), k->key, (int)k->keylen,
 		    (const unsigned char *)p, n, d, &dl);
 	else
 		sha256(p, n, d);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	hex_encode(d, SHA256_DIGEST_LENGTH, out);
 	wipe(d, sizeof(d));
 }
 
@@ -152,17 +150,26 @@ action_name(enum action a)
 }
 
 /* A version index is a uint64: written as a string. */
-static void
+static int
 put_version(cJSON *o, uint64_t v)
 {
 	char ver[24];
 
-	if (v == 0) {
-		json_put(o, "version", NULL);
-		return;
-	}
+	if (v == 0)
+		return json_put(o, "version", NULL);
 	snprintf(ver, sizeof(ver), "%llu", (unsigned long long)v);
-	json_put(o, "version", ver);
+	return json_put(o, "version", ver);
+}
+
+/* A record with a member missing would be a lie: all or nothing. */
+static cJSON *
+complete(cJSON *o, int failed)
+{
+	if (failed) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* The members every record starts with. */
@@ -175,14 +182,13 @@ new_record(const struct request *req, const char *phase)
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
 	now_rfc3339(when);
-	json_put(o, "time", when);
-	json_put(o, "phase", phase);
-	json_put(o, "request_id", req->id);
-	json_put(o, "remote_addr", req->remote_addr);
-	json_put(o, "token", req->token_name);
-	json_put(o, "action", action_name(req->action));
-	json_put(o, "service", req->service);
-	return o;
+	return complete(o, json_put(o, "time", when) |
+	    json_put(o, "phase", phase) |
+	    json_put(o, "request_id", req->id) |
+	    json_put(o, "remote_addr", req->remote_addr) |
+	    json_put(o, "token", req->token_name) |
+	    json_put(o, "action", action_name(req->action)) |
+	    json_put(o, "service", req->service));
 }
 
 static const char *
@@ -229,13 +235,14 @@ refused_gate(const char *audit_path, unsigned max, cJSON **summary)
 			char when[40];
 
 			now_rfc3339(when);
-			json_put(*summary, "time", when);
-			json_put(*summary, "phase", "outcome");
-			json_put(*summary, "outcome", "refused_suppressed");
-			cJSON_AddNumberToObject(*summary, "count",
-			    (double)dropped);
-			cJSON_AddNumberToObject(*summary, "minute_start",
-			    (double)(minute * 60));
+			*summary = complete(*summary,
+			    json_put(*summary, "time", when) |
+			    json_put(*summary, "phase", "outcome") |
+			    json_put(*summary, "outcome", "refused_suppressed") |
+			    (cJSON_AddNumberToObject(*summary, "count",
+			    (double)dropped) == NULL) |
+			    (cJSON_AddNumberToObject(*summary, "minute_start",
+			    (double)(minute * 60)) == NULL));
 		}
 		minute = now;
 		lines = dropped = 0;
@@ -268,11 +275,13 @@ append_locked(int fd, const struct chain *k, cJSON *o, char hash[17])
 		cJSON_Delete(o);
 		return -1;
 	}
-	json_put(o, "prev", prev);
-	if (torn)
-		cJSON_AddTrueToObject(o, "torn");
-	if (k->key != NULL)
-		json_put(o, "chain", "hmac-sha256");
+	if (json_put(o, "prev", prev) == -1 ||
+	    (torn && cJSON_AddTrueToObject(o, "torn") == NULL) ||
+	    (k->key != NULL && json_put(o, "chain", "hmac-sha256") == -1)) {
+		log_warnx("audit: out of memory");
+		cJSON_Delete(o);
+		return -1;
+	}
 	line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (line == NULL || (n = strlen(line)) >= AUDIT_LINE_MAX) {
@@ -356,13 +365,12 @@ audit_intent(const struct request *req, const char *service_id,
 
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
-	if ((o = new_record(req, "intent")) != NULL) {
-		json_put(o, "service_id", service_id);
-		json_put(o, "old_image", old_image);
-		json_put(o, "new_image", new_image);
-		json_put(o, "digest", req->digest);
-		put_version(o, version);
-	}
+	if ((o = new_record(req, "intent")) != NULL)
+		o = complete(o, json_put(o, "service_id", service_id) |
+		    json_put(o, "old_image", old_image) |
+		    json_put(o, "new_image", new_image) |
+		    json_put(o, "digest", req->digest) |
+		    put_version(o, version));
 	return append(req->cfg, o, 0, NULL);
 }
 
@@ -374,17 +382,16 @@ audit_record(const struct request *req, char hash[17])
 	hash[0] = '\0';
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
-	if ((o = new_record(req, "outcome")) != NULL) {
-		json_put(o, "old_image", req->prev_image);
-		json_put(o, "new_image", req->new_image ? req->new_image :
-		    req->image[0] ? req->image : NULL);
-		json_put(o, "digest", req->digest);
-		put_version(o, req->spec_version);
-		json_put(o, "outcome", outcome_word(req));
-		cJSON_AddNumberToObject(o, "status", req->status);
-		if (req->status >= 400)
-			json_put(o, "error", req->error);
-	}
+	if ((o = new_record(req, "outcome")) != NULL)
+		o = complete(o, json_put(o, "old_image", req->prev_image) |
+		    json_put(o, "new_image", req->new_image ? req->new_image :
+		    req->image[0] ? req->image : NULL) |
+		    json_put(o, "digest", req->digest) |
+		    put_version(o, req->spec_version) |
+		    json_put(o, "outcome", outcome_word(req)) |
+		    (cJSON_AddNumberToObject(o, "status", req->status) ==
+		    NULL) |
+		    (req->status >= 400 && json_put(o, "error", req->error)));
 	return append(req->cfg, o, req->status == 401, hash);
 }
 

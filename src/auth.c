@@ -147,32 +147,6 @@ auth_scope_service(struct request *req, const char *name)
 	return 0;
 }
 
-static int
-unhex(const char *s, size_t n, unsigned char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n / 2; i++) {
-		int v = 0, k;
-
-		for (k = 0; k < 2; k++) {
-			char ch = s[2 * i + (size_t)k];
-
-			v <<= 4;
-			if (ch >= '0' && ch <= '9')
-				v |= ch - '0';
-			else if (ch >= 'a' && ch <= 'f')
-				v |= ch - 'a' + 10;
-			else if (ch >= 'A' && ch <= 'F')
-				v |= ch - 'A' + 10;
-			else
-				return -1;
-		}
-		out[i] = (unsigned char)v;
-	}
-	return n % 2 == 0 ? 0 : -1;
-}
-
 /* HMAC-SHA256 over the pieces, joined by newlines. */
 static int
 hmac(const struct cfg_token *t, const char *const *parts, const size_t *lens,
@@ -219,7 +193,7 @@ parse_deployer_sig(const char *h, long long *t, unsigned char sig[32])
 	if (strncmp(h, "t=", 2) != 0 || v1 == NULL ||
 	    parse_u64n(h + 2, (size_t)(v1 - h - 2), 0, 99999999999ULL, &u,
 	    &errstr) == -1 || strlen(v1 + 4) != 64 ||
-	    unhex(v1 + 4, 64, sig) == -1)
+	    hex_decode(v1 + 4, 32, 1, sig) == -1)
 		return -1;
 	*t = (long long)u;
 	return 0;
@@ -274,7 +248,7 @@ check_github(struct request *req, unsigned char got[32],
 	size_t lens[1];
 
 	if (h == NULL || strncmp(h, "sha256=", 7) != 0 ||
-	    strlen(h + 7) != 64 || unhex(h + 7, 64, got) == -1)
+	    strlen(h + 7) != 64 || hex_decode(h + 7, 32, 1, got) == -1)
 		return fail_sig(req, "missing or malformed X-Hub-Signature-256");
 	*delivery = io_param(req->io, "HTTP_X_GITHUB_DELIVERY");
 	if (!delivery_valid(*delivery))
@@ -363,8 +337,7 @@ auth_signature(struct request *req)
 	    check_github(req, got, want, &delivery) == -1 :
 	    check_deployer(req, got, want, &when) == -1)
 		return -1;
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", got[i]);
+	hex_encode(got, sizeof(got), hex);
 	if (t->signature == CFG_SIG_DEPLOYER)
 		return remember(req, "signature", hex,
 		    (time_t)when + req->cfg->sig_window,

@@ -480,16 +480,6 @@ load_token(struct config *c, struct loader *l)
 }
 
 static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-static int
 parse_actions(const char *v, unsigned *out)
 {
 	char word[16];
@@ -559,8 +549,6 @@ parse_named(struct config *c, struct loader *l, struct raw *r)
 {
 	char *p = r->val, *word, *eq, *save = NULL;
 	struct cfg_token *t;
-	size_t i;
-	int hi, lo;
 
 	word = strtok_r(p, " \t", &save);
 	if (word == NULL || (t = new_token(c, l, word, r->where)) == NULL)
@@ -570,13 +558,9 @@ parse_named(struct config *c, struct loader *l, struct raw *r)
 	    strlen(word) != 7 + 64)
 		return fail(l, "%s: token.%s must start with sha256:<64 hex "
 		    "digits> (see deployer --hash-token)", r->where, t->name);
-	for (i = 0; i < 32; i++) {
-		if ((hi = hexval(word[7 + 2 * i])) < 0 ||
-		    (lo = hexval(word[8 + 2 * i])) < 0)
-			return fail(l, "%s: token.%s: the hash must be 64 "
-			    "lowercase hex digits", r->where, t->name);
-		t->sha256[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (hex_decode(word + 7, sizeof(t->sha256), 0, t->sha256) == -1)
+		return fail(l, "%s: token.%s: the hash must be 64 lowercase "
+		    "hex digits", r->where, t->name);
 	while ((word = strtok_r(NULL, " \t", &save)) != NULL) {
 		if ((eq = strchr(word, '=')) == NULL || eq[1] == '\0')
 			return fail(l, "%s: token.%s: expected option=value, "

@@ -206,15 +206,6 @@ out:
 	return rc;
 }
 
-static void
-pause_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* The credentials for the image's registry, when configured. */
 static int
 load_auth(struct request *req, struct plan *p)
@@ -600,7 +591,7 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 		    "%llu); retrying", req->service,
 		    (unsigned long long)svc->version);
 		service_free(svc);
-		pause_ms(RETRY_PAUSE_MS * attempt);
+		sleep_ms((uint64_t)RETRY_PAUSE_MS * attempt);
 	}
 	buf_free(&spec);
 	return 0;

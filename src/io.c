@@ -437,10 +437,9 @@ io_write(struct io *io, const void *p, size_t n)
 }
 
 /* A request that was refused may leave body records unread; closing with
- * data unread can reset the connection under the answer.  Read and drop
- * them, up to a bound past which the connection is closed the slow way
- * (libfcgi's lingering close). */
-#define FINISH_DRAIN_MAX (8 * 1024 * 1024)
+ * data unread can reset the connection under the answer.  io_finish reads
+ * and drops them, up to IO_DRAIN_MAX, past which the connection is closed
+ * the slow way (libfcgi's lingering close). */
 
 void
 io_finish(struct io *io)
@@ -469,7 +468,7 @@ io_finish(struct io *io)
 	setsockopt(io->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &linger,
 	    sizeof(linger));
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
-	    (total += (size_t)n) < FINISH_DRAIN_MAX)
+	    (total += (size_t)n) < IO_DRAIN_MAX)
 		;
 	if (n == 0 && FCGX_GetError(io->req.in) == 0) {
 		/*

@@ -20,6 +20,12 @@ struct io {
 	FCGX_Request req;
 };
 
+/* The most of an unread body that is read and dropped after a refusal, so
+ * that the web server sees a clean close rather than a reset (CGI:
+ * req_finish_input; FastCGI: io_finish).  Beyond it the connection is
+ * closed the slow way. */
+#define IO_DRAIN_MAX (8 * 1024 * 1024)
+
 /* The default of request_timeout (cfg.c overrides it). */
 #define IO_REQUEST_TIMEOUT_MS 10000
 

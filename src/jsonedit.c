@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "jsonedit.h"
+#include "util.h"
 
 /*
  * One scanner serves every entry point.  It walks the text once, left to
@@ -58,55 +59,6 @@ static int
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at p (n bytes available), or
- * 0.  Rejects overlong forms, surrogates (U+D800..DFFF) and anything past
- * U+10FFFF, per the table in RFC 3629 section 4.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-static int
-utf8_ok(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, k;
-
-	for (i = 0; i < n; i += k)
-		if ((k = utf8_seq(p + i, n - i)) == 0)
-			return 0;
-	return 1;
 }
 
 /* The four hex digits at s[i..i+4), which must lie before end. */
@@ -508,7 +460,7 @@ json_set(struct buf *out, const char *s, size_t n,
 	if (sc.plen > JSON_DEPTH_MAX)
 		return -1;
 	for (i = k; i < sc.plen; i++)
-		if (!utf8_ok(sc.path[i], strlen(sc.path[i])))
+		if (!utf8_valid(sc.path[i], strlen(sc.path[i])))
 			return -1;
 	if (at->type == JSON_OBJECT) {
 		/* Insert as the first member, right after the '{'. */
@@ -575,7 +527,7 @@ json_quote(struct buf *out, const char *s, size_t n)
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i, run;
 
-	if (!utf8_ok(s, n))
+	if (!utf8_valid(s, n))
 		return -1;
 	if (buf_addch(out, '"') == -1)
 		return -1;

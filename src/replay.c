@@ -27,7 +27,7 @@ replay_record(struct request *req, const char *kind, const char *key,
 {
 	unsigned char d[32];
 	char name[sizeof(NAME_PREFIX) + NAME_HEX], until[24];
-	size_t i, klen = strlen(kind);
+	size_t klen = strlen(kind);
 	struct buf in;
 	int rc;
 
@@ -42,9 +42,7 @@ replay_record(struct request *req, const char *kind, const char *key,
 	sha256(in.data, in.len, d);
 	buf_free(&in);
 	memcpy(name, NAME_PREFIX, sizeof(NAME_PREFIX) - 1);
-	for (i = 0; i < NAME_HEX / 2; i++)
-		snprintf(name + sizeof(NAME_PREFIX) - 1 + 2 * i, 3, "%02x",
-		    d[i]);
+	hex_encode(d, NAME_HEX / 2, name + sizeof(NAME_PREFIX) - 1);
 	snprintf(until, sizeof(until), "%lld", (long long)expires);
 	rc = docker_config_create(req, name, EXPIRES_LABEL, until);
 	if (rc == 0 && d[31] % PRUNE_EVERY == 0)

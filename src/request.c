@@ -13,10 +13,6 @@
 #include "request.h"
 #include "util.h"
 
-/* In CGI mode the web server may still be writing a body we refused; we
- * read and drop at most this much, after answering, so that it sees a
- * clean close (req_finish_input). */
-#define DRAIN_MAX (8 * 1024 * 1024)
 
 /*
  * A FastCGI request's parameters never carry settings: a parameter named
@@ -198,8 +194,8 @@ req_finish_input(struct request *req)
 	} else if (te == NULL || *te == '\0')
 		return;		/* no body was announced: never wait for one */
 	else
-		want = DRAIN_MAX;
-	while (total < want && total < DRAIN_MAX) {
+		want = IO_DRAIN_MAX;
+	while (total < want && total < IO_DRAIN_MAX) {
 		size_t room = sizeof(chunk);
 
 		if (want - total < room)

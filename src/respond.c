@@ -40,13 +40,16 @@ status_reason(int status)
 	}
 }
 
-void
+int
 json_put(cJSON *o, const char *key, const char *value)
 {
+	cJSON *added;
+
 	if (value != NULL && *value != '\0')
-		cJSON_AddStringToObject(o, key, value);
+		added = cJSON_AddStringToObject(o, key, value);
 	else
-		cJSON_AddNullToObject(o, key);
+		added = cJSON_AddNullToObject(o, key);
+	return added != NULL ? 0 : -1;
 }
 
 /* An error: what went wrong, plus whatever the handler learned (a

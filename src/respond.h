@@ -12,8 +12,9 @@ void respond(struct request *req);
 struct cJSON;
 
 /* Adds key: value to a result object, or key: null when value is NULL or
- * empty (a field the client can rely on being present). */
-void json_put(struct cJSON *o, const char *key, const char *value);
+ * empty (a field the client can rely on being present).  Returns 0, or
+ * -1 when out of memory (the member is then missing). */
+int json_put(struct cJSON *o, const char *key, const char *value);
 
 /* The reason phrase for a status we send. */
 const char *status_reason(int status);

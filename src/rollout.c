@@ -20,16 +20,6 @@
 #define SETTLE_MS 1000
 
 static void
-sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000),
-	    (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static void
 set_state(struct request *req, const char *state, const char *msg)
 {
 	req->state = state;

@@ -17,6 +17,13 @@ int parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max,
 /* The SHA-256 of the n bytes at p (libcrypto, without the EVP setup). */
 void sha256(const void *p, size_t n, unsigned char out[32]);
 
+/* The n bytes at p as 2n lowercase hex digits and a NUL into out. */
+void hex_encode(const void *p, size_t n, char *out);
+
+/* 2n hex digits at s into n bytes at out; upper case only when
+ * any_case.  -1 on any other byte. */
+int hex_decode(const char *s, size_t n, int any_case, unsigned char *out);
+
 /* 16 lowercase hex digits from the kernel's random source, NUL-terminated
  * into out (17 bytes). */
 int make_request_id(char out[17]);
@@ -24,12 +31,18 @@ int make_request_id(char out[17]);
 /* Milliseconds from CLOCK_MONOTONIC. */
 uint64_t mono_ms(void);
 
+/* Sleeps ms milliseconds, through signals. */
+void sleep_ms(uint64_t ms);
+
 /* Overwrites n bytes in a way the compiler keeps. */
 void wipe(void *p, size_t n);
 
 /* 1 when the n bytes at s are well-formed UTF-8 (no overlongs, no
  * surrogates, nothing above U+10FFFF). */
 int utf8_valid(const char *s, size_t n);
+/* The length of the well-formed UTF-8 sequence at p (n bytes there), or
+ * 0 when it is not one. */
+size_t utf8_seq(const unsigned char *p, size_t n);
 
 /*
  * Calls match(pattern, ctx) for each pattern of a comma-separated list

@@ -36,19 +36,43 @@ CGI_ENV="DEPLOYER_CONFIG=$WORK/deployer.conf DOCKER_HOST=$DOCKER_HOST NOTIFY_FLA
 svc_create blog local/app:v1 --label deployer.allowUpdates=true \
     --replicas 0 >/dev/null
 
-# sweep NAME CMD...: the sweep over one request path; CMD sends the
-# request (run_cgi, or a function that calls it) and may read $n.
-sweep() {
-	local name=$1 bad='' count=0 failed
+# once N METHOD PATH [BODY]: one CGI run with allocation N failing,
+# straight to the program (run_cgi's bookkeeping, thousands of times,
+# would cost more than the runs); its answer and stderr in $WORK.
+once() {
+	local n=$1 _req _settings
 	shift
-	n=1
+	_lib_request "$@"
+	_lib_settings
+	CGI_EXIT=0
+	env -i "${_req[@]}" "${_settings[@]}" FAILALLOC_AT="$n" \
+	    FAILALLOC_COUNT="$WORK/count" "$FAIL" <"$WORK/request" \
+	    >"$WORK/response" 2>"$WORK/stderr" || CGI_EXIT=$?
+}
+
+# signed N: a signed deploy with allocation N failing; each N signs
+# another time within the window, so that every signature is new.
+signed() {
+	local body='{"image": "local/app:v1", "force": true}' t sig
+	t=$(($(date +%s) - 250 + $1))
+	sig=$(printf '%s\nPUT\n/service/blog\n%s' "$t" "$body" |
+	    openssl dgst -sha256 -hmac "$(head -c -1 "$KEY")" | sed 's/.* //')
+	AUTH=$SIGNED REQ_ENV="HTTP_X_DEPLOYER_SIGNATURE=t=$t,v1=$sig" \
+	    once "$1" PUT /service/blog "$body"
+}
+
+# sweep NAME CMD...: runs CMD N ... for N = 1, 2, ... until a run makes
+# no failing allocation; every run must answer and stay clean.
+sweep() {
+	local name=$1 bad='' count=0 failed=1 first n=1
+	shift
 	while [ "$n" -le "$MAX_N" ]; do
 		rm -f "$WORK/count"
-		CGI_ENV="$CGI_ENV FAILALLOC_AT=$n FAILALLOC_COUNT=$WORK/count" \
-		    DEPLOYER=$FAIL "$@"
-		if [ "$CGI_EXIT" != 0 ] || [ -z "$STATUS" ] ||
+		"$@" "$n"
+		first=$(head -c 7 "$WORK/response")
+		if [ "$CGI_EXIT" != 0 ] || [ "$first" != "Status:" ] ||
 		    grep -qE 'Sanitizer|runtime error' "$WORK/stderr"; then
-			bad="allocation $n: exit $CGI_EXIT, status ${STATUS:-none}"
+			bad="allocation $n: exit $CGI_EXIT, answer '$first'"
 			_lib_tail "stderr at allocation $n" "$WORK/stderr" 30
 			break
 		fi
@@ -56,32 +80,25 @@ sweep() {
 		[ "$failed" = 1 ] || break
 		n=$((n + 1))
 	done
-	[ "$n" -le "$MAX_N" ] || bad="more than $MAX_N allocations"
+	[ "$failed" = 0 ] || [ -n "$bad" ] || bad="more than $MAX_N allocations"
 	is "$bad" "" "$name: each of its $count allocations may fail"
-	# The run that failed nothing is an ordinary request.
-	diag "$name: the run without a failure answered $STATUS"
 }
 
-# signed_deploy: a signed deploy; each run signs another time within the
-# window ($n seconds after its start), so that every signature is new.
-signed_deploy() {
-	local body='{"image": "local/app:v1", "force": true}' t sig
-	t=$(($(date +%s) - 250 + n))
-	sig=$(printf '%s\nPUT\n/service/blog\n%s' "$t" "$body" |
-	    openssl dgst -sha256 -hmac "$(head -c -1 "$KEY")" | sed 's/.* //')
-	AUTH=$SIGNED REQ_ENV="HTTP_X_DEPLOYER_SIGNATURE=t=$t,v1=$sig" \
-	    run_cgi PUT /service/blog "$body"
+# req METHOD PATH [BODY] N: once, with N last (as sweep calls it).
+req() {
+	local n=${*: -1}
+	once "$n" "${@:1:$#-1}"
 }
 
-AUTH=$TOKEN sweep "deploy" run_cgi PUT /service/blog \
+AUTH=$TOKEN sweep "deploy" req PUT /service/blog \
     '{"image": "local/app:v2", "force": true}'
-AUTH=$TOKEN sweep "rollback" run_cgi POST /service/blog/rollback
-AUTH=$TOKEN sweep "status" run_cgi GET /service/blog
-AUTH=$TOKEN sweep "a hostile body" run_cgi PUT /service/blog '{"image": "UPPER"}'
-AUTH=wrong sweep "an unknown token" run_cgi PUT /service/blog '{"image": "x:1"}'
-sweep "health" run_cgi GET /health
-# The replay store in the swarm: the window allows 500 distinct times.
-MAX_N=500 sweep "a signed deploy" signed_deploy
+AUTH=$TOKEN sweep "rollback" req POST /service/blog/rollback
+AUTH=$TOKEN sweep "status" req GET /service/blog
+AUTH=$TOKEN sweep "a hostile body" req PUT /service/blog '{"image": "UPPER"}'
+AUTH=wrong sweep "an unknown token" req PUT /service/blog '{"image": "x:1"}'
+sweep "health" req GET /health
+# The replay store in the swarm; the window allows 500 distinct times.
+MAX_N=500 sweep "a signed deploy" signed
 
 run_ok "the audit chain survived every failure" "$DEPLOYER" --verify-audit \
     "$WORK/audit.log"
