@@ -329,7 +329,6 @@ auth_signature(struct request *req)
 	const char *delivery = NULL;
 	char hex[65];
 	long long when = 0;
-	size_t i;
 
 	if (t->signature == CFG_SIG_NONE)
 		return 0;
