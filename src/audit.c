@@ -106,6 +106,8 @@ make_line(const struct request *req, const char *prev)
 	static const char *const actions[] = {
 		[ACT_NONE] = NULL, [ACT_DEPLOY] = "deploy",
 		[ACT_ROLLBACK] = "rollback", [ACT_STATUS] = "status",
+		[ACT_HEALTH] = NULL, [ACT_METRICS] = "metrics",
+		[ACT_HISTORY] = "history",
 	};
 	char when[40], ver[24];
 	struct timespec ts;

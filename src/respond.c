@@ -61,6 +61,32 @@ error_body(struct request *req)
 	return o;
 }
 
+/* The head every answer has, up to the blank line. */
+static void
+head_start(struct buf *head, const struct request *req, const char *type)
+{
+	buf_init(head, HEADER_MAX);
+	buf_addf(head, "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Request-Id: %s\r\n", req->status, status_reason(req->status),
+	    type, req->id);
+}
+
+/* A 200 whose body is req->text (the metrics' exposition format). */
+static void
+respond_text(struct request *req)
+{
+	struct buf head;
+
+	head_start(&head, req, req->text_type);
+	buf_addstr(&head, "\r\n");
+	if (io_write(req->io, buf_str(&head), head.len) == -1 ||
+	    io_write(req->io, buf_str(&req->text), req->text.len) == -1)
+		log_warn("writing the response");
+	buf_free(&head);
+}
+
 void
 respond(struct request *req)
 {
@@ -69,10 +95,14 @@ respond(struct request *req)
 	char *text = NULL;
 	int status;
 
-	if (req->status == 0 && req->result == NULL)
+	if (req->status == 0 && req->result == NULL && req->text_type == NULL)
 		req_fail(req, 500, "no result");
 	status = req->status ? req->status : 200;
 	req->status = status;
+	if (status == 200 && req->text_type != NULL) {
+		respond_text(req);
+		return;
+	}
 
 	body = status == 200 ? req->result : error_body(req);
 	if (body != NULL && req->warnings != NULL) {
@@ -93,11 +123,7 @@ respond(struct request *req)
 	if (body != req->result)
 		cJSON_Delete(body);
 
-	buf_init(&head, HEADER_MAX);
-	buf_addf(&head, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Request-Id: %s\r\n", status, status_reason(status), req->id);
+	head_start(&head, req, "application/json");
 	if (status == 405 && req->allow != NULL)
 		buf_addf(&head, "Allow: %s\r\n", req->allow);
 	if (status == 401 && req->challenge)
