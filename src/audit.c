@@ -137,16 +137,13 @@ now_rfc3339(char out[40])
 	    ts.tv_nsec / 1000000);
 }
 
+/* The action's name, or NULL (null in the record) for none. */
 static const char *
-action_name(enum action a)
+record_action(enum action a)
 {
-	static const char *const names[] = {
-		[ACT_NONE] = NULL, [ACT_DEPLOY] = "deploy",
-		[ACT_ROLLBACK] = "rollback", [ACT_STATUS] = "status",
-		[ACT_HEALTH] = "health",
-	};
+	const char *name = action_name(a);
 
-	return (size_t)a < sizeof(names) / sizeof(names[0]) ? names[a] : NULL;
+	return strcmp(name, "-") != 0 ? name : NULL;
 }
 
 /* A version index is a uint64: written as a string. */
@@ -187,7 +184,7 @@ new_record(const struct request *req, const char *phase)
 	    json_put(o, "request_id", req->id) |
 	    json_put(o, "remote_addr", req->remote_addr) |
 	    json_put(o, "token", req->token_name) |
-	    json_put(o, "action", action_name(req->action)) |
+	    json_put(o, "action", record_action(req->action)) |
 	    json_put(o, "service", req->service));
 }
 

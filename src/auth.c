@@ -83,7 +83,10 @@ action_bit(enum action a)
 	case ACT_ROLLBACK:
 		return CFG_ACT_ROLLBACK;
 	case ACT_STATUS:
+	case ACT_HISTORY:
 		return CFG_ACT_STATUS;
+	case ACT_METRICS:
+		return CFG_ACT_METRICS;
 	case ACT_NONE:
 	default:
 		return 0;
@@ -100,6 +103,8 @@ action_word(enum action a)
 		return "roll back";
 	case ACT_STATUS:
 		return "read the status of";
+	case ACT_HISTORY:
+		return "read the history of";
 	case ACT_NONE:
 	default:
 		return "use";
@@ -127,6 +132,15 @@ auth_scope(struct request *req)
 {
 	const struct cfg_token *t = req->token;
 
+	/* The metrics name every service: not for a token limited to some. */
+	if (req->action == ACT_METRICS) {
+		if ((t->actions & CFG_ACT_METRICS) && t->services == NULL)
+			return 0;
+		log_warnx("token %s may not read the metrics", t->name);
+		return req_fail(req, 403, "token %s may not read the metrics "
+		    "(it needs actions=metrics and no services= limit)",
+		    t->name);
+	}
 	if ((t->actions & action_bit(req->action)) == 0 ||
 	    (t->services != NULL && !pattern_list_any(t->services, match_name,
 	    req->service)))

@@ -498,6 +498,8 @@ parse_actions(const char *v, unsigned *out)
 			*out |= CFG_ACT_ROLLBACK;
 		else if (strcmp(word, "status") == 0)
 			*out |= CFG_ACT_STATUS;
+		else if (strcmp(word, "metrics") == 0)
+			*out |= CFG_ACT_METRICS;
 		else
 			return -1;
 		v += n;
@@ -573,7 +575,7 @@ parse_named(struct config *c, struct loader *l, struct raw *r)
 		} else if (strcmp(word, "actions") == 0) {
 			if (parse_actions(eq, &t->actions) == -1)
 				return fail(l, "%s: token.%s: actions are "
-				    "deploy, rollback, status", r->where,
+				    "deploy, rollback, status, metrics", r->where,
 				    t->name);
 		} else if (strcmp(word, "hmac_key_file") == 0) {
 			/* A second key would leak the first, unwiped. */

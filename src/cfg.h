@@ -50,8 +50,9 @@ extern const char *const notify_fields[NF_COUNT + 1];
 enum {
 	CFG_ACT_DEPLOY = 1 << 0,
 	CFG_ACT_ROLLBACK = 1 << 1,
-	CFG_ACT_STATUS = 1 << 2,
-	CFG_ACT_ALL = (1 << 3) - 1,
+	CFG_ACT_STATUS = 1 << 2,	/* also the service's history */
+	CFG_ACT_METRICS = 1 << 3,
+	CFG_ACT_ALL = (1 << 4) - 1,
 };
 
 enum cfg_signature {

@@ -50,7 +50,8 @@ curlapi_get(const char **errstr)
 		    SYM(easy_cleanup, "curl_easy_cleanup") ||
 		    SYM(easy_strerror, "curl_easy_strerror") ||
 		    SYM(slist_append, "curl_slist_append") ||
-		    SYM(slist_free_all, "curl_slist_free_all")) {
+		    SYM(slist_free_all, "curl_slist_free_all") ||
+		    SYM(version_info, "curl_version_info")) {
 			*errstr = LIBCURL_SONAME " lacks a needed function";
 			dlclose(lib);
 			return NULL;
@@ -67,6 +68,7 @@ curlapi_get(const char **errstr)
 	api.easy_strerror = curl_easy_strerror;
 	api.slist_append = curl_slist_append;
 	api.slist_free_all = curl_slist_free_all;
+	api.version_info = curl_version_info;
 #endif
 	if (api.global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
 		*errstr = "libcurl initialisation failed";

@@ -24,6 +24,7 @@ struct curl_api {
 	struct curl_slist *(*slist_append)(struct curl_slist *l,
 	    const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
+	curl_version_info_data *(*version_info)(CURLversion v);
 };
 
 /* Loads and initialises libcurl once; NULL with *errstr on failure. */

@@ -18,8 +18,10 @@
 #include "deploy.h"
 #include "docker.h"
 #include "health.h"
+#include "history.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "respond.h"
 #include "route.h"
@@ -98,24 +100,6 @@ activated_fd(void)
 	return 0;
 }
 
-static const char *
-action_name(enum action a)
-{
-	switch (a) {
-	case ACT_DEPLOY:
-		return "deploy";
-	case ACT_ROLLBACK:
-		return "rollback";
-	case ACT_STATUS:
-		return "status";
-	case ACT_HEALTH:
-		return "health";
-	case ACT_NONE:
-	default:
-		return "-";
-	}
-}
-
 static void
 log_request(const struct request *req, const char *audit_hash)
 {
@@ -135,7 +119,8 @@ read_and_verify(struct request *req)
 {
 	if (req_parse_query(req) == -1)
 		return -1;
-	if (req->action == ACT_STATUS) {
+	if (req->action == ACT_STATUS || req->action == ACT_METRICS ||
+	    req->action == ACT_HISTORY) {
 		if (req->wait_s != WAIT_NONE || req->dry_run)
 			return req_fail(req, 400, "wait and dry_run apply to "
 			    "deploys and rollbacks");
@@ -160,6 +145,7 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 		health_run(&req);
 	else if (req.status == 0 && auth_check(&req) == 0 &&
 	    auth_scope(&req) == 0 && read_and_verify(&req) == 0) {
+		req.authorized = 1;
 		switch (req.action) {
 		case ACT_DEPLOY:
 			if (deploy_parse(&req) == 0)
@@ -172,19 +158,29 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 		case ACT_STATUS:
 			status_run(&req);
 			break;
+		case ACT_METRICS:
+			metrics_run(&req);
+			break;
+		case ACT_HISTORY:
+			history_run(&req);
+			break;
 		case ACT_NONE:
 		default:
 			req_fail(&req, 404, "no such endpoint");
 			break;
 		}
 	}
-	if (req.status == 0 && req.result == NULL)
+	if (req.status == 0 && req.result == NULL && req.text_type == NULL)
 		req_fail(&req, 500, "no result");
 	if (req.status == 0)
 		req.status = 200;
 	/* On disk before the client hears anything. */
-	if (req.auth_attempted && audit_record(&req, audit_hash) == -1)
+	if (req.auth_attempted && audit_record(&req, audit_hash) == -1) {
+		req.audit_failed = 1;
 		req_warn(&req, "the audit record could not be written");
+	}
+	/* Counted before the answer, so that a scrape after it sees it. */
+	metrics_count(&req);
 	respond(&req);
 	req_finish_input(&req);
 	log_request(&req, audit_hash);

@@ -13,6 +13,30 @@
 #include "request.h"
 #include "util.h"
 
+/* A text answer (a metrics scrape of a full service table) is bounded. */
+#define REQ_TEXT_MAX (16 * 1024 * 1024)
+
+const char *
+action_name(enum action a)
+{
+	switch (a) {
+	case ACT_DEPLOY:
+		return "deploy";
+	case ACT_ROLLBACK:
+		return "rollback";
+	case ACT_STATUS:
+		return "status";
+	case ACT_HEALTH:
+		return "health";
+	case ACT_METRICS:
+		return "metrics";
+	case ACT_HISTORY:
+		return "history";
+	case ACT_NONE:
+	default:
+		return "-";
+	}
+}
 
 /*
  * A FastCGI request's parameters never carry settings: a parameter named
@@ -67,6 +91,8 @@ req_init(struct request *req, struct io *io, struct docker *d,
 	req->cfg = base;
 	req->started_ms = mono_ms();
 	buf_init(&req->body, base ? base->max_body : 64 * 1024);
+	buf_init(&req->text, REQ_TEXT_MAX);
+	req->limit = HISTORY_LIMIT_DEFAULT;
 	if (make_request_id(req->id) == -1)
 		memcpy(req->id, "0000000000000000", 17);
 	log_set_request(req->id);
@@ -129,6 +155,18 @@ query_pair(struct request *req, const char *p, size_t n, int *seen)
 		req->wait_s = (int)w;
 		return 0;
 	}
+	if (klen == 5 && memcmp(p, "limit", 5) == 0) {
+		if (req->action != ACT_HISTORY)
+			return req_fail(req, 400, "limit applies to history");
+		if (seen[2]++)
+			return req_fail(req, 400, "\"limit\" given twice");
+		if (parse_u64n(v, vlen, 1, HISTORY_LIMIT_MAX, &w, &errstr) ==
+		    -1)
+			return req_fail(req, 400, "limit: %s (1 to %d)", errstr,
+			    HISTORY_LIMIT_MAX);
+		req->limit = (unsigned)w;
+		return 0;
+	}
 	if (klen == 7 && memcmp(p, "dry_run", 7) == 0) {
 		if (seen[1]++)
 			return req_fail(req, 400, "\"dry_run\" given twice");
@@ -142,15 +180,16 @@ query_pair(struct request *req, const char *p, size_t n, int *seen)
 			return req_fail(req, 400, "dry_run must be 1 or 0");
 		return 0;
 	}
-	return req_fail(req, 400, "unknown query parameter (expected wait, "
-	    "dry_run)");
+	return req_fail(req, 400, req->action == ACT_HISTORY ?
+	    "unknown query parameter (expected limit)" :
+	    "unknown query parameter (expected wait, dry_run)");
 }
 
 int
 req_parse_query(struct request *req)
 {
 	const char *q = io_param(req->io, "QUERY_STRING"), *p, *amp;
-	int seen[2] = {0, 0};
+	int seen[3] = {0, 0, 0};
 
 	if (q == NULL || *q == '\0')
 		return 0;
@@ -264,6 +303,7 @@ void
 req_free(struct request *req)
 {
 	buf_free(&req->body);
+	buf_free(&req->text);
 	free(req->prev_image);
 	free(req->new_image);
 	free(req->digest);

@@ -27,7 +27,16 @@ enum action {
 	ACT_ROLLBACK,		/* POST /service/<name>/rollback */
 	ACT_STATUS,		/* GET /service/<name> */
 	ACT_HEALTH,		/* GET /health, no token */
+	ACT_METRICS,		/* GET /metrics */
+	ACT_HISTORY,		/* GET /service/<name>/history */
 };
+
+/* The action's name in logs, the audit trail and metrics ("-": none). */
+const char *action_name(enum action a);
+
+/* History: records per request, by default and at most. */
+#define HISTORY_LIMIT_DEFAULT 20
+#define HISTORY_LIMIT_MAX 500
 
 /* No wait was asked for: answer when Docker accepted the update. */
 #define WAIT_NONE (-1)
@@ -58,6 +67,7 @@ struct request {
 	const char *token_name;	/* borrowed from cfg once authorized */
 	const struct cfg_token *token; /* borrowed: the token presented */
 	int auth_attempted;	/* the request reached authentication */
+	int authorized;		/* token, scope, body and signature passed */
 	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix */
 	uint64_t spec_version;	/* the Version.Index the update was made at */
 	struct buf body;
@@ -68,9 +78,13 @@ struct request {
 	int wait_s;		/* seconds to wait for the rollout, or WAIT_NONE */
 	int dry_run;		/* everything but the update */
 	char expect[REF_MAX + 1]; /* compare-and-swap: "" when not asked */
+	unsigned limit;		/* history: records asked for */
 
 	/* What happened: the handler's result object for the response. */
 	cJSON *result;		/* owned */
+	struct buf text;	/* a 200 that is not JSON (metrics) */
+	const char *text_type;	/* its Content-Type, or NULL for JSON */
+	int audit_failed;	/* the audit record could not be written */
 	char service_id[72];
 	char *prev_image;	/* owned */
 	char *new_image;	/* owned: the image now in the spec */
@@ -107,8 +121,9 @@ int req_fail(struct request *req, int status, const char *fmt, ...)
 /* Adds a warning for the response (copied). */
 void req_warn(struct request *req, const char *msg);
 
-/* Parses QUERY_STRING: wait=<seconds>, dry_run=1|true|0|false.  Any
- * other key, a repeated key or a malformed value is 400. */
+/* Parses QUERY_STRING: wait=<seconds>, dry_run=1|true|0|false, and for
+ * history limit=<1..HISTORY_LIMIT_MAX>.  Any other key, a repeated key or
+ * a malformed value is 400. */
 int req_parse_query(struct request *req);
 
 /* Reads the body per CONTENT_LENGTH (or to end of input when absent),

@@ -66,17 +66,51 @@ error_body(struct request *req)
 	return o;
 }
 
+/*
+ * The head every answer has, with extra header lines and the blank line,
+ * into out: no allocation, so that an answer can always be sent.
+ * Returns its length, or -1 when it does not fit.
+ */
+static int
+head_text(char *out, size_t outlen, const struct request *req,
+    const char *type, const char *extra)
+{
+	int n = snprintf(out, outlen, "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Request-Id: %s\r\n%s\r\n", req->status,
+	    status_reason(req->status), type, req->id, extra);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+/* A 200 whose body is req->text (the metrics' exposition format). */
+static void
+respond_text(struct request *req)
+{
+	char head[HEADER_MAX];
+	int n = head_text(head, sizeof(head), req, req->text_type, "");
+
+	if (n == -1 || io_write(req->io, head, (size_t)n) == -1 ||
+	    io_write(req->io, buf_str(&req->text), req->text.len) == -1)
+		log_warn("writing the response");
+}
+
 void
 respond(struct request *req)
 {
-	char head[HEADER_MAX], *text = NULL;
+	char head[HEADER_MAX], extra[128], *text = NULL;
 	cJSON *body;
 	int status, n;
 
-	if (req->status == 0 && req->result == NULL)
+	if (req->status == 0 && req->result == NULL && req->text_type == NULL)
 		req_fail(req, 500, "no result");
 	status = req->status ? req->status : 200;
 	req->status = status;
+	if (status == 200 && req->text_type != NULL) {
+		respond_text(req);
+		return;
+	}
 
 	body = status == 200 ? req->result : error_body(req);
 	if (body != NULL && req->warnings != NULL) {
@@ -103,17 +137,14 @@ respond(struct request *req)
 		status = req->status = 500;
 		snprintf(req->error, sizeof(req->error), "out of memory");
 	}
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Request-Id: %s\r\n%s%s%s%s\r\n", status, status_reason(status),
-	    req->id, status == 405 && req->allow ? "Allow: " : "",
-	    status == 405 && req->allow ? req->allow : "",
-	    status == 405 && req->allow ? "\r\n" : "",
-	    status == 401 && req->challenge ?
-	    "WWW-Authenticate: Bearer realm=\"deployer\"\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head) ||
-	    io_write(req->io, head, (size_t)n) == -1)
+	extra[0] = '\0';
+	if (status == 405 && req->allow != NULL)
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", req->allow);
+	else if (status == 401 && req->challenge)
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer "
+		    "realm=\"deployer\"\r\n");
+	n = head_text(head, sizeof(head), req, "application/json", extra);
+	if (n == -1 || io_write(req->io, head, (size_t)n) == -1)
 		log_warn("writing the response");
 	else if (strcmp(req->method, "HEAD") != 0) {
 		const char *t = text ? text : "{\"error\":\"out of memory\","

@@ -25,6 +25,8 @@ static const struct route {
 	{{"service", SEG_NAME, NULL},
 	    {{"GET", ACT_STATUS}, {"PUT", ACT_DEPLOY}}, "GET, PUT"},
 	{{"service", SEG_NAME, "rollback"}, {{"POST", ACT_ROLLBACK}}, "POST"},
+	{{"service", SEG_NAME, "history"}, {{"GET", ACT_HISTORY}}, "GET"},
+	{{"metrics", NULL, NULL}, {{"GET", ACT_METRICS}}, "GET"},
 	{{"health", NULL, NULL},
 	    {{"GET", ACT_HEALTH}, {"HEAD", ACT_HEALTH}}, "GET, HEAD"},
 };

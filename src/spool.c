@@ -389,3 +389,27 @@ spool_flush(struct spool *s, unsigned *sent, const char **why)
 		*why = "the spool directory cannot be read";
 	return waiting;
 }
+
+int
+spool_stat(const char *dir, unsigned *count, uint64_t *oldest_ns)
+{
+	const char *errstr;
+	struct dirent *e;
+	uint64_t ns;
+	DIR *d;
+
+	*count = 0;
+	*oldest_ns = 0;
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!is_message(e->d_name))
+			continue;
+		(*count)++;
+		if (parse_u64n(e->d_name, 20, 0, UINT64_MAX, &ns, &errstr) ==
+		    0 && (*oldest_ns == 0 || ns < *oldest_ns))
+			*oldest_ns = ns;
+	}
+	closedir(d);
+	return 0;
+}

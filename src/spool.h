@@ -47,4 +47,12 @@ enum spool_result spool_send(struct spool *s, const char *msg, size_t n,
  */
 int spool_flush(struct spool *s, unsigned *sent, const char **why);
 
+/*
+ * Counts the messages waiting in dir, without the lock (a reader must not
+ * wait for a delivery in progress), and the arrival time of the oldest
+ * (ns since the epoch, 0 when none).  A missing directory is empty.
+ * 0, or -1 when the directory cannot be read.
+ */
+int spool_stat(const char *dir, unsigned *count, uint64_t *oldest_ns);
+
 #endif

@@ -71,6 +71,16 @@ test_routes(void)
 	is_int(try("POST", "/service/blog/rollback", NULL, &r), 0,
 	    "POST /service/blog/rollback routes");
 	ok(r.action == ACT_ROLLBACK, "to the rollback action");
+	is_int(try("GET", "/service/blog/history", NULL, &r), 0,
+	    "GET /service/blog/history routes");
+	ok(r.action == ACT_HISTORY && strcmp(r.service, "blog") == 0,
+	    "to the history action, with the service name");
+	is_int(try("PUT", "/service/blog/history", NULL, &r), 405,
+	    "PUT on the history path is 405");
+	is_int(try("GET", "/metrics", "/deploy", &r), 0, "GET /metrics routes");
+	ok(r.action == ACT_METRICS && r.service[0] == '\0',
+	    "to the metrics action, with no service");
+	is_int(try("POST", "/metrics", NULL, &r), 405, "POST /metrics is 405");
 	is_int(try("PUT", "/service/blog/rollback", NULL, &r), 405,
 	    "PUT on the rollback path is 405");
 	is_str(r.allow, "POST", "with Allow: POST");
