@@ -90,11 +90,15 @@ admin_verify_audit(const char *path, const char *key_path)
 		return 2;
 	}
 	if (r.bad > 0) {
+		const char *hint = "";
+
+		if (key_path != NULL)
+			hint = ", or recomputed without the key";
+		else if (r.keyed)
+			hint = "; the chain is keyed: give --key";
 		printf("%s:%ld: the hash chain is broken here (line edited, "
 		    "inserted, removed, reordered or incomplete%s)\n", path,
-		    r.bad, r.keyed && key_path == NULL ? "; the chain is "
-		    "keyed: give --key" : key_path ? ", or recomputed without "
-		    "the key" : "");
+		    r.bad, hint);
 		return 1;
 	}
 	printf("%s: %ld lines, hash chain intact%s", path, r.lines,

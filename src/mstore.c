@@ -25,6 +25,7 @@ _Static_assert(__atomic_always_lock_free(sizeof(uint64_t), 0),
 
 struct ms_slot {
 	uint32_t used;		/* 1 once name is complete (release store) */
+	/* cppcheck-suppress unusedStructMember ; keeps c[] 8-byte aligned */
 	uint32_t pad;
 	char name[MS_NAME_MAX + 1];
 	uint64_t c[MS_SLOT_COUNTERS];

@@ -521,7 +521,6 @@ static void
 print_arg(struct fmt *f, const struct tv *v, int verb)
 {
 	struct buf t;
-	int rc;
 
 	if (v->k == TV_NIL) {
 		if (verb == 'T' || verb == 'v')
@@ -532,7 +531,7 @@ print_arg(struct fmt *f, const struct tv *v, int verb)
 	}
 	if (verb == 'T') {
 		buf_init(&t, TPL_MAX_TEMP);
-		if ((rc = type_name(f->fd, v->k, &t)) == 0)
+		if (type_name(f->fd, v->k, &t) == 0)
 			fmt_s(f, t.data, t.len);
 		else
 			f->rc = -1;

@@ -25,6 +25,10 @@ packages=(
 	# test tools: the stack needs ip/ss (iproute2), ps (procps),
 	# unshare/nsenter (util-linux)
 	curl socat jq shellcheck iproute2 procps util-linux
+	# metrics: a real Prometheus scrapes the program, promtool checks it
+	prometheus
+	# make lint: static analysis and the format check
+	cppcheck clang-format
 	# analysis builds
 	valgrind clang libclang-rt-14-dev
 )

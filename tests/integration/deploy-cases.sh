@@ -38,6 +38,7 @@ setting() {
 # The original program's README template, exactly as published.
 GO_TEMPLATE=IkkganVzdCBkZXBsb3llZCB7ey5BcnRpZmFjdH19IGZvciB7ey5TZXJ2aWNlTmFtZX19
 TOKEN=t0ken-$$-$RANDOM
+# shellcheck disable=SC2034 # lib.sh sends it as the Authorization header
 AUTH=$TOKEN
 
 stack_up
@@ -85,6 +86,7 @@ is "$(json_get error)" "invalid token" "wrong token: says so"
 unset AUTH
 req PUT /service/blog '{"image": "local/app:v3"}'
 is "$STATUS" 401 "no Authorization header: 401"
+# shellcheck disable=SC2034 # lib.sh sends it as the Authorization header
 AUTH=$TOKEN
 AUTH="Bearer $TOKEN" req GET /service/blog
 is "$STATUS" 200 "'Bearer <token>' is accepted too"

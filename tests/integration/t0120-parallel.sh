@@ -10,7 +10,9 @@ N=${PARALLEL_DEPLOYS:-12}
 TOKEN=t0ken-$$
 stack_up
 NOTIFY="{\"addr\":\"$BEANSTALK_ADDR\",\"tube\":\"race\",\"template\":\"$(printf '%s' '{{.Image}} {{.RequestID}}' | base64 -w0)\"}"
-CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=$DOCKER_HOST NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=off"
+settings=("TOKEN=$TOKEN" "DOCKER_HOST=$DOCKER_HOST" "NOTIFY_FLAGS=$NOTIFY"
+    DEPLOYER_SPOOL_DIR=off)
+CGI_ENV="${settings[*]}"
 svc_create race local/app:v1 --label deployer.allowUpdates=true \
     --stop-grace-period 1s --update-parallelism 0 >/dev/null
 fcgi_start
@@ -22,10 +24,9 @@ one() {
 	body="{\"image\": \"$image\"}"
 	local -a env=(REQUEST_METHOD=PUT PATH_INFO=/service/race
 	    SCRIPT_NAME=/deploy REMOTE_ADDR=127.0.0.1
-	    CONTENT_LENGTH=${#body} HTTP_AUTHORIZATION=$TOKEN)
+	    "CONTENT_LENGTH=${#body}" "HTTP_AUTHORIZATION=$TOKEN")
 	if [ $((i % 2)) = 0 ]; then
-		# shellcheck disable=SC2086 # CGI_ENV is a word list
-		printf '%s' "$body" | env -i "${env[@]}" $CGI_ENV \
+		printf '%s' "$body" | env -i "${env[@]}" "${settings[@]}" \
 		    "$top_builddir/src/deployer" >"$WORK/par-$i" 2>>"$WORK/par.log"
 	else
 		printf '%s' "$body" | env -i "${env[@]}" \

@@ -148,7 +148,7 @@ like "$(json_get error)" "must be a JSON object whose \"service\"" \
 nobind='{"image": "local/app:v2"}'
 gh "$(ghsign "$nobind")" 44444444-2222-3333-4444-555555555555 PUT /service/web-a "$nobind"
 is "$STATUS" 401 "a GitHub-signed body without \"service\": 401"
-gh sha256=$(printf '0%.0s' $(seq 64)) 55555555-2222-3333-4444-555555555555 \
+gh "sha256=$(printf '0%.0s' {1..64})" 55555555-2222-3333-4444-555555555555 \
     PUT /service/web-a "$ghbody"
 is "$STATUS" 401 "a wrong GitHub signature: 401"
 run_ok "the replay store lives in the swarm (one config per entry)" \

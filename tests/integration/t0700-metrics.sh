@@ -261,6 +261,7 @@ spawn-fcgi -F 2 -P "$WORK/fcgi.pids" -s "$WORK/run-fcgi/fcgi.sock" -M 0660 \
     -G www-data -u nobody -g docker -- "$WS_DEPLOYER" \
     --config "$WORK/fcgi.conf" >"$WORK/spawn.log" 2>&1
 mapfile -t fpids <"$WORK/fcgi.pids"
+# shellcheck disable=SC2016 # expanded when the test exits
 at_exit 'kill "${fpids[@]}" 2>/dev/null || true'
 is "${#fpids[@]}" 2 "fcgi: spawn-fcgi -F 2 started two processes"
 ws_nginx_start nginx-fcgi "$WS_EXAMPLES/nginx-fastcgi/deployer.nginx" \
