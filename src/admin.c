@@ -21,6 +21,7 @@
 #include "replay.h"
 #include "spool.h"
 #include "template.h"
+#include "token.h"
 #include "util.h"
 
 /* deployer --hash-token: the configuration line for a new token. */
@@ -31,7 +32,7 @@ admin_hash_token(const char *name)
 	char tok[CFG_TOKEN_MAX + 2], hex[2 * SHA256_DIGEST_LENGTH + 1];
 	size_t n;
 
-	if (!cfg_token_name_valid(name)) {
+	if (!token_name_valid(name)) {
 		fprintf(stderr, "deployer: token names are 1-%d of A-Za-z0-9_-\n",
 		    CFG_TOKEN_NAME_MAX);
 		return 2;

@@ -23,6 +23,8 @@
  */
 
 #define CFG_TOKEN_MAX 1024	/* longest accepted token, in bytes */
+/* Bodies above this get 413 unless max_body says otherwise. */
+#define CFG_MAX_BODY_DEFAULT (64 * 1024)
 
 /* The fields a notification template may use, in this order. */
 enum notify_field {
@@ -127,8 +129,24 @@ struct config {
 /* Returns the value of an environment-like variable, or NULL. */
 typedef const char *(*cfg_lookup_fn)(void *ctx, const char *name);
 
-/* 1 when name is a valid token name: 1-32 of A-Za-z0-9_- */
-int cfg_token_name_valid(const char *name);
+/* Where loading writes its one error: it names file and line (or the
+ * environment variable), and never a secret. */
+struct cfg_err {
+	char *msg;
+	size_t len;
+};
+int cfg_fail(struct cfg_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A setting's raw text (NULL when unset) and where it came from, for the
+ * loaders of other modules (tokens, notifications). */
+struct cfg_value {
+	const char *val;
+	const char *where;
+};
+
+/* The i-th setting's key in the file, or NULL past the last. */
+const char *cfg_setting_key(size_t i);
 
 /* 1 when name is a setting's name in the environment, or any
  * DEPLOYER_* name: a request parameter so named is never a setting. */

@@ -300,7 +300,7 @@ main(int argc, char *argv[])
 	    err, sizeof(err)) == -1) {
 		cfg_error = err;
 		memset(&cfg, 0, sizeof(cfg));
-		cfg.max_body = 64 * 1024;
+		cfg.max_body = CFG_MAX_BODY_DEFAULT;
 	}
 	log_open(cfg.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
 	if (cfg_error != NULL)

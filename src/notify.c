@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "spool.h"
 #include "template.h"
+#include "util.h"
 
 /* The Go program's job parameters: priority 10, no delay, TTR 1 min. */
 #define NOTIFY_PRIORITY 10
@@ -185,4 +186,134 @@ notify_send(struct request *req)
 		break;
 	}
 	buf_free(&msg);
+}
+
+/* NOTIFY_FLAGS holds a base64 template of at most TPL_SOURCE_MAX bytes. */
+#define NOTIFY_FLAGS_MAX (TPL_SOURCE_MAX / 3 * 4 + 4096)
+
+static int
+load_flags(struct config *c, const struct cfg_value *r, struct cfg_err *e)
+{
+	const cJSON *item;
+	cJSON *root;
+	struct buf tpl;
+	char tplerr[256];
+	const char *addr = NULL, *tube = NULL, *b64 = NULL;
+
+	if (r->val == NULL)
+		return 0;
+	if (strlen(r->val) > NOTIFY_FLAGS_MAX)
+		return cfg_fail(e, "%s: NOTIFY_FLAGS is too long", r->where);
+	if ((root = cJSON_Parse(r->val)) == NULL || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return cfg_fail(e, "%s: NOTIFY_FLAGS is not a JSON object",
+		    r->where);
+	}
+	cJSON_ArrayForEach(item, root) {
+		const char *k = item->string;
+
+		if (!cJSON_IsString(item)) {
+			cfg_fail(e, "%s: NOTIFY_FLAGS: \"%.40s\" must be a string",
+			    r->where, k);
+			cJSON_Delete(root);
+			return -1;
+		}
+		if (strcmp(k, "addr") == 0)
+			addr = item->valuestring;
+		else if (strcmp(k, "tube") == 0)
+			tube = item->valuestring;
+		else if (strcmp(k, "template") == 0)
+			b64 = item->valuestring;
+		else {
+			cfg_fail(e, "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
+			    "(expected addr, tube, template)", r->where, k);
+			cJSON_Delete(root);
+			return -1;
+		}
+	}
+	if (addr == NULL || *addr == '\0' || tube == NULL || b64 == NULL) {
+		cJSON_Delete(root);
+		return cfg_fail(e, "%s: NOTIFY_FLAGS needs \"addr\", \"tube\" and "
+		    "\"template\"", r->where);
+	}
+	if (!bs_tube_valid(tube)) {
+		cJSON_Delete(root);
+		return cfg_fail(e, "%s: NOTIFY_FLAGS: invalid beanstalkd tube name",
+		    r->where);
+	}
+	buf_init(&tpl, strlen(b64));
+	if (base64_decode(b64, strlen(b64), &tpl) == -1) {
+		buf_free(&tpl);
+		cJSON_Delete(root);
+		return cfg_fail(e, "%s: NOTIFY_FLAGS: \"template\" is not valid "
+		    "base64", r->where);
+	}
+	c->notify_tpl = tpl_compile(buf_str(&tpl), tpl.len, notify_fields,
+	    tplerr, sizeof(tplerr));
+	buf_free(&tpl);
+	if (c->notify_tpl == NULL) {
+		cJSON_Delete(root);
+		return cfg_fail(e, "%s: NOTIFY_FLAGS: template: %s", r->where,
+		    tplerr);
+	}
+	c->notify_addr = strdup(addr);
+	c->notify_tube = strdup(tube);
+	c->notify = 1;
+	cJSON_Delete(root);
+	if (c->notify_addr == NULL || c->notify_tube == NULL)
+		return cfg_fail(e, "out of memory");
+	return 0;
+}
+
+/* The webhook's template when NOTIFY_FLAGS gives none: a file, or a
+ * plain sentence (which the webhook wraps as {"text": ...}). */
+#define DEFAULT_TEMPLATE "{{.Action}} of {{.Image}} to {{.ServiceName}}: " \
+	"{{.State}} ({{.TokenName}}, request {{.RequestID}})"
+
+static int
+load_webhook(struct config *c, const struct cfg_value *u,
+    const struct cfg_value *f, struct cfg_err *e)
+{
+	struct buf text;
+	const char *errstr, *src = DEFAULT_TEMPLATE;
+	size_t n = strlen(DEFAULT_TEMPLATE);
+	char tplerr[256];
+
+	if (u->val != NULL) {
+		if (strncmp(u->val, "http://", 7) != 0 &&
+		    strncmp(u->val, "https://", 8) != 0)
+			return cfg_fail(e, "%s: notify_url must be an http:// or "
+			    "https:// URL", u->where);
+		if ((c->notify_url = strdup(u->val)) == NULL)
+			return cfg_fail(e, "out of memory");
+	}
+	if (f->val == NULL && (c->notify_tpl != NULL || c->notify_url == NULL))
+		return 0;
+	if (f->val != NULL && c->notify_tpl != NULL)
+		return cfg_fail(e, "%s: notify_template_file and the template in "
+		    "NOTIFY_FLAGS exclude each other", f->where);
+	buf_init(&text, TPL_SOURCE_MAX);
+	if (f->val != NULL) {
+		if (file_slurp(f->val, &text, TPL_SOURCE_MAX, &errstr) == -1)
+			return cfg_fail(e, "%s: %s: %s", f->where, f->val, errstr);
+		src = buf_str(&text);
+		n = text.len;
+	}
+	c->notify_tpl = tpl_compile(src, n, notify_fields, tplerr,
+	    sizeof(tplerr));
+	buf_free(&text);
+	if (c->notify_tpl == NULL)
+		return cfg_fail(e, "%s: template: %s", f->val ? f->where :
+		    "default template", tplerr);
+	return 0;
+}
+
+int
+notify_configure(struct config *c, const struct cfg_value *flags,
+    const struct cfg_value *url, const struct cfg_value *tplfile,
+    struct cfg_err *e)
+{
+	if (load_flags(c, flags, e) == -1)
+		return -1;
+	return load_webhook(c, url, tplfile, e);
 }

@@ -28,4 +28,17 @@ void spool_init(const struct config *c, const struct bs_put_args *a,
 void notify_values(const struct request *req, const char **values,
     char *time_buf, size_t time_len);
 
+struct cfg_err;
+struct cfg_value;
+
+/*
+ * Sets up notifications from their settings: NOTIFY_FLAGS (the Go
+ * program's {"addr", "tube", "template": base64}), notify_url and
+ * notify_template_file.  The template is compiled here, so that a broken
+ * one is a configuration error.
+ */
+int notify_configure(struct config *c, const struct cfg_value *flags,
+    const struct cfg_value *url, const struct cfg_value *tplfile,
+    struct cfg_err *e);
+
 #endif

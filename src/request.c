@@ -90,7 +90,7 @@ req_init(struct request *req, struct io *io, struct docker *d,
 	req->docker = d;
 	req->cfg = base;
 	req->started_ms = mono_ms();
-	buf_init(&req->body, base ? base->max_body : 64 * 1024);
+	buf_init(&req->body, base ? base->max_body : CFG_MAX_BODY_DEFAULT);
 	buf_init(&req->text, REQ_TEXT_MAX);
 	req->limit = HISTORY_LIMIT_DEFAULT;
 	if (make_request_id(req->id) == -1)

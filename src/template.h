@@ -24,6 +24,9 @@
  * {{template}} calls at run time, a million steps of execution, 1 MiB
  * of intermediate strings, and the output buffer's maximum.
  */
+/* The longest template source accepted, in bytes. */
+#define TPL_SOURCE_MAX (64 * 1024)
+
 struct tpl;
 
 /*

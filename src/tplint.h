@@ -22,7 +22,7 @@
  */
 
 /* Limits; see template.h. */
-#define TPL_MAX		(64 * 1024)	/* source bytes */
+#define TPL_MAX		TPL_SOURCE_MAX	/* source bytes */
 #define TPL_MAX_NEST	100		/* nested controls and parentheses */
 #define TPL_MAX_CALLS	200		/* {{template}} depth at run time */
 #define TPL_MAX_STEPS	1000000		/* evaluations per render */

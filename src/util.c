@@ -223,6 +223,32 @@ utf8_valid(const char *s, size_t n)
 }
 
 int
+secret_file_load(const char *path, unsigned char **key, size_t *len,
+    const char **why)
+{
+	struct buf text;
+	size_t n;
+
+	if (file_slurp(path, &text, 4096, why) == -1)
+		return -1;
+	n = text.len;
+	while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == '\r'))
+		n--;
+	if (n < SECRET_KEY_MIN) {
+		wipe(text.data, text.len);
+		buf_free(&text);
+		*why = "a key needs at least 16 bytes";
+		return -1;
+	}
+	if ((*key = (unsigned char *)buf_take(&text, NULL)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+int
 base64_encode(const void *p, size_t n, int url, struct buf *out)
 {
 	unsigned char *tmp;

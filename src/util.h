@@ -72,6 +72,17 @@ struct buf;
 int file_slurp(const char *path, struct buf *out, size_t max,
     const char **errstr);
 
+/* The minimum length of a secret key, in bytes (128 bits). */
+#define SECRET_KEY_MIN 16
+
+/*
+ * Reads a secret key from the file at path (a trailing newline is not
+ * part of it; at least SECRET_KEY_MIN bytes).  *key is owned by the
+ * caller, who wipes it before freeing.  0, or -1 with *why.
+ */
+int secret_file_load(const char *path, unsigned char **key, size_t *len,
+    const char **why);
+
 /* Standard base64 into out (no newlines); base64url when url is set
  * ("-" and "_", with padding, as Go's URLEncoding). */
 int base64_encode(const void *p, size_t n, int url, struct buf *out);

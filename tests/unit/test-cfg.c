@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "util.h"
 #include "template.h"
 #include "../tap.h"
 
@@ -363,6 +364,43 @@ test_tighten(void)
 	cfg_free(&c);
 }
 
+/* The manual and the sample file name every setting of the table. */
+static void
+test_documented(void)
+{
+	const char *top = getenv("top_srcdir"), *key, *errstr;
+	const char *files[] = {"conf/deployer.conf.5.in", "conf/deployer.conf"};
+	char path[4096], want[80];
+	struct buf text;
+	size_t i, f, missing;
+
+	if (top == NULL)
+		top = ".";
+	for (f = 0; f < 2; f++) {
+		snprintf(path, sizeof(path), "%s/%s", top, files[f]);
+		if (file_slurp(path, &text, 1024 * 1024, &errstr) == -1) {
+			ok(0, "read %s: %s", files[f], errstr);
+			continue;
+		}
+		missing = 0;
+		for (i = 0; (key = cfg_setting_key(i)) != NULL; i++) {
+			/* mdoc: ".It Ic key" or ".It Ic other , key". */
+			snprintf(want, sizeof(want), f == 0 ? "Ic %s " : "%s =",
+			    key);
+			if (strstr(buf_str(&text), want) == NULL && (f != 0 ||
+			    snprintf(want, sizeof(want), ", %s ", key) < 0 ||
+			    strstr(buf_str(&text), want) == NULL)) {
+				printf("# %s does not document %s\n", files[f],
+				    key);
+				missing++;
+			}
+		}
+		ok(missing == 0 && i > 20, "%s documents all %zu settings",
+		    files[f], i);
+		buf_free(&text);
+	}
+}
+
 int
 main(void)
 {
@@ -374,6 +412,7 @@ main(void)
 	test_file();
 	test_errors();
 	test_tighten();
+	test_documented();
 	{
 		char cmd[300];
 
