@@ -188,18 +188,85 @@ print_sources(const struct config *cfg)
 			    cfg->sources[i].key, cfg->sources[i].where);
 }
 
+/* Docker: reachable, its API version, a swarm manager. */
+static int
+check_docker(const struct config *cfg, struct docker *d)
+{
+	struct request req;
+	char state[32], msg[600];
+	int manager;
+
+	memset(&req, 0, sizeof(req));
+	req.cfg = cfg;
+	req.docker = d;
+	req.method = "";
+	if (docker_ping(&req) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", cfg->docker_host,
+		    req.error);
+		return line(0, "docker", msg);
+	}
+	if (docker_info(&req, state, sizeof(state), &manager) == -1)
+		return line(0, "docker", req.error);
+	snprintf(msg, sizeof(msg), "%s, API %s, swarm %s%s", cfg->docker_host,
+	    d->version, state, manager ? ", manager" : "");
+	if (manager)
+		return line(1, "docker", msg);
+	line(0, "docker", "not a swarm manager: updates would fail with 503");
+	printf("           (%s)\n", msg);
+	return 1;
+}
+
+/* beanstalkd takes the tube, and the template renders sample values. */
+static int
+check_notify(const struct config *cfg)
+{
+	static const char *const values[NF_COUNT + 1] = {
+		[NF_ARTIFACT] = "registry.example.com/team/app:v1.2",
+		[NF_SERVICE_NAME] = "app",
+		[NF_SERVICE_ID] = "abcdefghijklmnopqrstuvwxy",
+		[NF_IMAGE] = "registry.example.com/team/app:v1.2@sha256:"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef",
+		[NF_PREVIOUS_IMAGE] = "registry.example.com/team/app:v1.1",
+		[NF_ACTION] = "deploy",
+		[NF_STATE] = "completed",
+		[NF_MESSAGE] = "update completed",
+		[NF_REQUEST_ID] = "0123456789abcdef",
+		[NF_REMOTE_ADDR] = "192.0.2.1",
+		[NF_TOKEN_NAME] = "ci",
+		[NF_TIME] = "2026-01-01T00:00:00Z",
+	};
+	struct bs_put_args a;
+	const char *errstr;
+	char msg[600];
+	struct buf out;
+	int failed;
+
+	if (!cfg->notify)
+		return line(1, "notify", "off (no NOTIFY_FLAGS)");
+	notify_args(cfg, &a);
+	failed = bs_check(&a, &errstr) == -1;
+	snprintf(msg, sizeof(msg), "%s tube %s%s%s", cfg->notify_addr,
+	    cfg->notify_tube, failed ? ": " : "", failed ? errstr : "");
+	failed |= line(!failed, "beanstalkd", msg);
+	buf_init(&out, NOTIFY_BODY_MAX);
+	if (tpl_render_err(cfg->notify_tpl, values, &out, msg,
+	    sizeof(msg)) == -1)
+		failed |= line(0, "template", msg);
+	else
+		printf("ok   template   renders: %s\n", buf_str(&out));
+	buf_free(&out);
+	return failed;
+}
+
 int
 admin_check(const struct config *cfg, const char *path, const char *cfg_error,
     struct docker *d)
 {
-	const char *values[NF_COUNT + 1] = {0}, *errstr;
-	struct request req;
-	struct bs_put_args a;
-	char state[32], msg[600];
 	struct storage_check st[3];
-	struct buf out;
+	char msg[600];
 	size_t i, nst;
-	int failed = 0, manager;
+	int failed = 0;
 
 	if (cfg_error != NULL)
 		return line(0, "config", cfg_error);
@@ -214,62 +281,7 @@ admin_check(const struct config *cfg, const char *path, const char *cfg_error,
 	snprintf(msg, sizeof(msg), "%zu token(s)", cfg->ntokens);
 	failed |= line(cfg->ntokens > 0, "tokens", cfg->ntokens ? msg :
 	    "none configured: every request would be refused");
-
-	memset(&req, 0, sizeof(req));
-	req.cfg = cfg;
-	req.docker = d;
-	req.method = "";
-	if (docker_ping(&req) == -1) {
-		snprintf(msg, sizeof(msg), "%s: %s", cfg->docker_host,
-		    req.error);
-		failed |= line(0, "docker", msg);
-	} else if (docker_info(&req, state, sizeof(state), &manager) == -1) {
-		failed |= line(0, "docker", req.error);
-	} else {
-		snprintf(msg, sizeof(msg), "%s, API %s, swarm %s%s",
-		    cfg->docker_host, d->version, state, manager ?
-		    ", manager" : "");
-		failed |= line(manager, "docker", manager ? msg :
-		    "not a swarm manager: updates would fail with 503");
-		if (!manager)
-			printf("           (%s)\n", msg);
-	}
-
-	if (!cfg->notify)
-		line(1, "notify", "off (no NOTIFY_FLAGS)");
-	else {
-		notify_args(cfg, &a);
-		if (bs_check(&a, &errstr) == -1) {
-			snprintf(msg, sizeof(msg), "%s tube %s: %s",
-			    cfg->notify_addr, cfg->notify_tube, errstr);
-			failed |= line(0, "beanstalkd", msg);
-		} else {
-			snprintf(msg, sizeof(msg), "%s tube %s",
-			    cfg->notify_addr, cfg->notify_tube);
-			failed |= line(1, "beanstalkd", msg);
-		}
-		values[NF_ARTIFACT] = "registry.example.com/team/app:v1.2";
-		values[NF_SERVICE_NAME] = "app";
-		values[NF_SERVICE_ID] = "abcdefghijklmnopqrstuvwxy";
-		values[NF_IMAGE] = "registry.example.com/team/app:v1.2@sha256:"
-		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
-		    "abcdef";
-		values[NF_PREVIOUS_IMAGE] = "registry.example.com/team/app:v1.1";
-		values[NF_ACTION] = "deploy";
-		values[NF_STATE] = "completed";
-		values[NF_MESSAGE] = "update completed";
-		values[NF_REQUEST_ID] = "0123456789abcdef";
-		values[NF_REMOTE_ADDR] = "192.0.2.1";
-		values[NF_TOKEN_NAME] = "ci";
-		values[NF_TIME] = "2026-01-01T00:00:00Z";
-		buf_init(&out, NOTIFY_BODY_MAX);
-		if (tpl_render_err(cfg->notify_tpl, values, &out, msg,
-		    sizeof(msg)) == -1)
-			failed |= line(0, "template", msg);
-		else {
-			printf("ok   template   renders: %s\n", buf_str(&out));
-		}
-		buf_free(&out);
-	}
+	failed |= check_docker(cfg, d);
+	failed |= check_notify(cfg);
 	return failed;
 }

@@ -283,18 +283,18 @@ path_ok(const unsigned char *s, size_t n, const char **errstr)
 	return 0;
 }
 
+/* What no part of a reference may hold, checked first for a message
+ * that says what is really wrong. */
 static int
-parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
+check_bytes(const unsigned char *u, size_t n, const char **errstr)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, namelen, slash, colon;
+	size_t i;
 	int badbyte = 0;
 
 	if (n == 0)
 		return fail(errstr, "empty reference");
 	if (n > REF_MAX)
 		return fail(errstr, "reference too long");
-
 	/*
 	 * Template and variable syntax is reported on its own: an image of
 	 * "me/blog:{{ .Tag }}" or "me/blog:$TAG" means the pipeline forgot
@@ -310,7 +310,6 @@ parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
 	if (badbyte)
 		return fail(errstr, "reference contains a space, control or "
 		    "non-ASCII byte");
-
 	/* A bare image ID is refused, as ParseNormalizedNamed does. */
 	if (n == ID_HEX_LEN) {
 		for (i = 0; i < n && is_lowerhex(u[i]); i++)
@@ -319,6 +318,17 @@ parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
 			return fail(errstr, "a 64-character hex image ID is "
 			    "not a repository name");
 	}
+	return 0;
+}
+
+static int
+parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, namelen, slash, colon;
+
+	if (check_bytes(u, n, errstr) == -1)
+		return -1;
 
 	/* "@digest": neither name nor tag may contain '@'. */
 	for (namelen = 0; namelen < n && u[namelen] != '@'; namelen++)

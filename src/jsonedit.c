@@ -29,6 +29,8 @@ enum scan_state {
 	ST_FIRST,	/* just after '{' or '[': a member or the close */
 	ST_KEY,		/* a member name must start here */
 	ST_NEXT,	/* after a value: ',' or the close, or the end */
+	ST_DONE,	/* the whole text was one value */
+	ST_BAD,		/* malformed */
 };
 
 struct scan {
@@ -291,103 +293,142 @@ scan_scalar(const char *s, size_t n, size_t *ip)
  * (<= JSON_DEPTH_MAX) deep and, when sc is not NULL, records the values
  * along sc->path.  Returns 0 or -1.
  */
-static int
-scan(const char *s, size_t n, int maxdepth, struct scan *sc)
-{
+/* The scanner's state between the steps of scan(). */
+struct scanner {
+	const char *s;
+	size_t n, i;
+	int maxdepth;
+	struct scan *sc;		 /* the path to find, or NULL */
 	char open[JSON_DEPTH_MAX + 1];	 /* '{' or '[' of each open level */
 	size_t start[JSON_DEPTH_MAX + 1]; /* offset of that bracket */
 	int slot[JSON_DEPTH_MAX + 1];	 /* its slot in sc->v, or -1 */
-	enum scan_state st = ST_VALUE;
+	int d;		/* open levels; 1 inside the root container */
+	int onpath;	/* deepest level on the path, 0 for none */
+	int cur;	/* slot of the value about to start, or -1 */
+};
+
+/* A value starts at k->i: a container opens, or a scalar is taken. */
+static enum scan_state
+scan_value(struct scanner *k)
+{
+	struct scan *sc = k->sc;
 	enum json_type type;
-	int d = 0;		/* open levels; 1 inside the root container */
-	int onpath = 0;		/* deepest level on the path, 0 for none */
-	int cur = sc ? 0 : -1;	/* slot of the value about to start */
-	int eq;
-	size_t i = 0;
 	char c;
 
-	for (;;) {
-		i = skip_ws(s, n, i);
+	if (k->i == k->n)
+		return ST_BAD;
+	if (k->cur >= 0) {
+		/* Starts (or restarts) the chain here. */
+		sc->v[k->cur].off = k->i;
+		sc->nfound = (size_t)k->cur + 1;
+	}
+	c = k->s[k->i];
+	if (c == '{' || c == '[') {
+		if (k->d >= k->maxdepth)
+			return ST_BAD;
+		k->d++;
+		k->open[k->d] = c;
+		k->start[k->d] = k->i++;
+		k->slot[k->d] = k->cur;
+		if (k->cur >= 0) {
+			sc->v[k->cur].type = c == '{' ? JSON_OBJECT :
+			    JSON_ARRAY;
+			if (c == '{' && (size_t)k->cur < sc->plen)
+				k->onpath = k->d;
+		}
+		k->cur = -1;
+		return ST_FIRST;
+	}
+	if ((type = scan_scalar(k->s, k->n, &k->i)) == JSON_NONE)
+		return ST_BAD;
+	if (k->cur >= 0) {
+		sc->v[k->cur].len = k->i - sc->v[k->cur].off;
+		sc->v[k->cur].type = type;
+	}
+	k->cur = -1;
+	return ST_NEXT;
+}
+
+/* A member name and its ':'; keys on the path are compared with it. */
+static enum scan_state
+scan_key(struct scanner *k)
+{
+	int eq = 0;
+
+	if (k->i == k->n || k->s[k->i] != '"')
+		return ST_BAD;
+	if (scan_string(k->s, k->n, &k->i, k->d == k->onpath ?
+	    k->sc->path[k->d - 1] : NULL, &eq) == -1)
+		return ST_BAD;
+	k->i = skip_ws(k->s, k->n, k->i);
+	if (k->i == k->n || k->s[k->i] != ':')
+		return ST_BAD;
+	k->i++;
+	k->cur = eq ? k->d : -1;
+	return ST_VALUE;
+}
+
+/* After a value: ',' and the next member, the close, or the end. */
+static enum scan_state
+scan_next(struct scanner *k)
+{
+	int obj;
+
+	if (k->d == 0)
+		return k->i == k->n ? ST_DONE : ST_BAD;	/* trailing garbage */
+	if (k->i == k->n)
+		return ST_BAD;
+	obj = k->open[k->d] == '{';
+	if (k->s[k->i] == ',') {
+		k->i++;
+		return obj ? ST_KEY : ST_VALUE;
+	}
+	if (k->s[k->i] != (obj ? '}' : ']'))
+		return ST_BAD;
+	k->i++;
+	if (k->slot[k->d] >= 0)
+		k->sc->v[k->slot[k->d]].len = k->i - k->start[k->d];
+	if (k->onpath == k->d)
+		k->onpath = k->d - 1;
+	k->d--;
+	return ST_NEXT;
+}
+
+static int
+scan(const char *s, size_t n, int maxdepth, struct scan *sc)
+{
+	struct scanner k;
+	enum scan_state st = ST_VALUE;
+
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	k.n = n;
+	k.maxdepth = maxdepth;
+	k.sc = sc;
+	k.cur = sc ? 0 : -1;
+	while (st != ST_DONE && st != ST_BAD) {
+		k.i = skip_ws(s, n, k.i);
 		switch (st) {
 		case ST_VALUE:
-			if (i == n)
-				return -1;
-			if (cur >= 0) {
-				/* Starts (or restarts) the chain here. */
-				sc->v[cur].off = i;
-				sc->nfound = (size_t)cur + 1;
-			}
-			c = s[i];
-			if (c == '{' || c == '[') {
-				if (d >= maxdepth)
-					return -1;
-				type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
-				d++;
-				open[d] = c;
-				start[d] = i++;
-				slot[d] = cur;
-				if (cur >= 0) {
-					sc->v[cur].type = type;
-					if (c == '{' && (size_t)cur < sc->plen)
-						onpath = d;
-				}
-				cur = -1;
-				st = ST_FIRST;
-				break;
-			}
-			if ((type = scan_scalar(s, n, &i)) == JSON_NONE)
-				return -1;
-			if (cur >= 0) {
-				sc->v[cur].len = i - sc->v[cur].off;
-				sc->v[cur].type = type;
-			}
-			cur = -1;
-			st = ST_NEXT;
+			st = scan_value(&k);
 			break;
 		case ST_FIRST:
 			/* An immediate close is left for ST_NEXT to take;
 			 * anything else must be a first member. */
-			if (i < n && s[i] == (open[d] == '{' ? '}' : ']'))
+			if (k.i < n && s[k.i] == (k.open[k.d] == '{' ? '}' : ']'))
 				st = ST_NEXT;
 			else
-				st = open[d] == '{' ? ST_KEY : ST_VALUE;
+				st = k.open[k.d] == '{' ? ST_KEY : ST_VALUE;
 			break;
 		case ST_KEY:
-			if (i == n || s[i] != '"')
-				return -1;
-			eq = 0;
-			/* Keys on the path are compared with path[d - 1]. */
-			if (scan_string(s, n, &i,
-			    d == onpath ? sc->path[d - 1] : NULL, &eq) == -1)
-				return -1;
-			i = skip_ws(s, n, i);
-			if (i == n || s[i] != ':')
-				return -1;
-			i++;
-			cur = eq ? d : -1;
-			st = ST_VALUE;
+			st = scan_key(&k);
 			break;
-		case ST_NEXT:
-			if (d == 0)
-				return i == n ? 0 : -1;	/* trailing garbage */
-			if (i == n)
-				return -1;
-			if (s[i] == ',') {
-				i++;
-				st = open[d] == '{' ? ST_KEY : ST_VALUE;
-				break;
-			}
-			if (s[i] != (open[d] == '{' ? '}' : ']'))
-				return -1;
-			i++;
-			if (slot[d] >= 0)
-				sc->v[slot[d]].len = i - start[d];
-			if (onpath == d)
-				onpath = d - 1;
-			d--;
+		default:
+			st = scan_next(&k);
 			break;
 		}
 	}
+	return st == ST_DONE ? 0 : -1;
 }
 
 /* Scans s following path (NULL counts as empty) into *sc. */

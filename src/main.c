@@ -221,8 +221,19 @@ may_serve(const struct io *io, const struct config *cfg,
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asked for. */
+struct options {
+	const char *config_path;	/* --config, or NULL */
+	const char *listen_addr;	/* --listen, or NULL */
+	const char *verify_path;	/* --verify-audit FILE */
+	const char *key_path;		/* --key KEYFILE */
+	const char *hash_name;		/* --hash-token[=NAME] */
+	int mode;			/* 'F' --flush-spool, 'C' --check */
+};
+
+/* Returns -1 to go on, or the exit status for main. */
+static int
+parse_options(int argc, char *argv[], struct options *o)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -236,36 +247,29 @@ main(int argc, char *argv[])
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config_path = NULL, *listen_addr = NULL, *errstr;
-	const char *cfg_error = NULL, *verify_path = NULL, *key_path = NULL;
-	struct config cfg;
-	struct docker docker;
-	struct io io;
-	char err[512];
-	int ch, explicit_config, listen_fd = -1, rc, mode = 0;
+	int ch;
 
-	sanitize_fds();
-	signal(SIGPIPE, SIG_IGN);
-
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "c:l:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			config_path = optarg;
+			o->config_path = optarg;
 			break;
 		case 'l':
-			listen_addr = optarg;
+			o->listen_addr = optarg;
 			break;
 		case 'F':
 		case 'C':
-			mode = ch;
+			o->mode = ch;
 			break;
 		case 'H':
-			return admin_hash_token(optarg ? optarg : "ci");
+			o->hash_name = optarg ? optarg : "ci";
+			break;
 		case 'A':
-			verify_path = optarg;
+			o->verify_path = optarg;
 			break;
 		case 'K':
-			key_path = optarg;
+			o->key_path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -284,97 +288,150 @@ main(int argc, char *argv[])
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (verify_path != NULL)
-		return admin_verify_audit(verify_path, key_path);
-	if (key_path != NULL) {
+	if (o->key_path != NULL && o->verify_path == NULL) {
 		fputs("deployer: --key goes with --verify-audit\n", stderr);
 		return 2;
 	}
+	return -1;
+}
 
+/*
+ * Loads the settings into *cfg; returns NULL, or the error (in err),
+ * with *cfg then holding the defaults a broken configuration still needs
+ * to answer requests.
+ */
+static const char *
+load_settings(struct options *o, struct config *cfg, char *err, size_t n)
+{
 	/* The file must exist only when it was named explicitly. */
-	explicit_config = config_path != NULL ||
+	int explicit_config = o->config_path != NULL ||
 	    (getenv("DEPLOYER_CONFIG") && *getenv("DEPLOYER_CONFIG"));
-	if (config_path == NULL)
-		config_path = cfg_default_path();
-	if (cfg_load(&cfg, config_path, explicit_config, env_lookup, NULL,
-	    err, sizeof(err)) == -1) {
-		cfg_error = err;
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.max_body = CFG_MAX_BODY_DEFAULT;
-	}
-	log_open(cfg.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
-	if (cfg_error != NULL)
-		log_warnx("configuration: %s", cfg_error);
 
-	if (mode == 'F') {
-		rc = cfg_error ? 1 : admin_flush_spool(&cfg);
-		cfg_free(&cfg);
-		return rc;
-	}
-	if (mode == 'C') {
-		memset(&docker, 0, sizeof(docker));
-		rc = admin_check(&cfg, config_path, cfg_error, &docker);
-		docker_close(&docker);
-		cfg_free(&cfg);
-		return rc;
-	}
+	if (o->config_path == NULL)
+		o->config_path = cfg_default_path();
+	if (cfg_load(cfg, o->config_path, explicit_config, env_lookup, NULL,
+	    err, n) == 0)
+		return NULL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_body = CFG_MAX_BODY_DEFAULT;
+	return err;
+}
 
-	if (listen_addr == NULL)
-		listen_addr = cfg.bind;
-	if (listen_addr != NULL && listen_addr[0] == ':' &&
-	    (cfg_error != NULL || !cfg.allow_remote_bind)) {
+/*
+ * The listening socket: --listen or BIND, else one systemd passed (fd 3;
+ * with StandardInput=socket it is fd 0, which io_open finds by itself).
+ * *listen_fd is -1 when there is none of ours.
+ */
+static int
+open_listener(const char *addr, const struct config *cfg,
+    const char *cfg_error, int *listen_fd)
+{
+	const char *errstr;
+
+	*listen_fd = -1;
+	if (addr != NULL && addr[0] == ':' &&
+	    (cfg_error != NULL || !cfg->allow_remote_bind)) {
 		log_warnx("BIND=%s would listen on every address.  deployer "
 		    "speaks FastCGI to a web server, not HTTP to clients: "
 		    "put nginx, lighttpd or Apache in front and set "
 		    "BIND=127.0.0.1%s (or a unix socket path); set "
 		    "allow_remote_bind = 1 only if a firewall guards the "
-		    "port", listen_addr, listen_addr);
-		cfg_free(&cfg);
-		return 1;
+		    "port", addr, addr);
+		return -1;
 	}
-	/* systemd socket activation (Accept=no): the socket is fd 3.  With
-	 * StandardInput=socket it is fd 0, which io_open finds by itself. */
-	if (listen_addr == NULL && activated_fd() == 0)
-		listen_fd = 3;
-	else if (listen_addr != NULL &&
-	    (listen_fd = io_listen(listen_addr, &errstr)) == -1) {
-		log_warnx("cannot listen on %s: %s", listen_addr, errstr);
-		cfg_free(&cfg);
-		return 1;
+	if (addr == NULL && activated_fd() == 0)
+		*listen_fd = 3;
+	else if (addr != NULL && (*listen_fd = io_listen(addr, &errstr)) == -1) {
+		log_warnx("cannot listen on %s: %s", addr, errstr);
+		return -1;
 	}
-	if (io_open(&io, listen_fd, &errstr) == -1) {
-		log_warnx("%s", errstr);
-		cfg_free(&cfg);
-		return 1;
-	}
-	io.request_timeout_ms = cfg.request_timeout_ms;
-	if (io.fastcgi && may_serve(&io, &cfg, cfg_error) == -1) {
-		cfg_free(&cfg);
-		if (listen_fd >= 0)
-			close(listen_fd);
-		return 1;
-	}
-	if (io.fastcgi)
-		log_info("serving FastCGI%s%s", listen_addr ? " on " : "",
-		    listen_addr ? listen_addr : "");
+	return 0;
+}
 
+/* Serves requests until the transport has no more (CGI: one). */
+static int
+serve(struct io *io, const struct config *cfg, const char *cfg_error,
+    const char *addr)
+{
+	struct docker docker;
+	int rc = 0, a;
+
+	if (io->fastcgi)
+		log_info("serving FastCGI%s%s", addr ? " on " : "",
+		    addr ? addr : "");
 	memset(&docker, 0, sizeof(docker));
-	rc = 0;
-	for (;;) {
-		int a = io_accept(&io);
-
-		if (a == 0)
-			break;
+	while ((a = io_accept(io)) != 0) {
 		if (a == -1) {
 			log_warn("accept");
 			rc = 1;
 			break;
 		}
-		handle(&io, &docker, cfg_error ? NULL : &cfg, cfg_error);
+		handle(io, &docker, cfg_error ? NULL : cfg, cfg_error);
 	}
-	if (io.fastcgi)
+	if (io->fastcgi)
 		log_info("shutting down");
 	docker_close(&docker);
+	return rc;
+}
+
+/* --flush-spool and --check, which need the settings. */
+static int
+admin_mode(const struct options *o, const struct config *cfg,
+    const char *cfg_error)
+{
+	struct docker docker;
+	int rc;
+
+	if (o->mode == 'F')
+		return cfg_error ? 1 : admin_flush_spool(cfg);
+	memset(&docker, 0, sizeof(docker));
+	rc = admin_check(cfg, o->config_path, cfg_error, &docker);
+	docker_close(&docker);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *cfg_error, *errstr, *addr;
+	struct options o;
+	struct config cfg;
+	struct io io;
+	char err[512];
+	int listen_fd = -1, rc;
+
+	sanitize_fds();
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = parse_options(argc, argv, &o)) != -1)
+		return rc;
+	if (o.hash_name != NULL)
+		return admin_hash_token(o.hash_name);
+	if (o.verify_path != NULL)
+		return admin_verify_audit(o.verify_path, o.key_path);
+
+	cfg_error = load_settings(&o, &cfg, err, sizeof(err));
+	log_open(cfg.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+	if (cfg_error != NULL)
+		log_warnx("configuration: %s", cfg_error);
+	if (o.mode != 0) {
+		rc = admin_mode(&o, &cfg, cfg_error);
+		cfg_free(&cfg);
+		return rc;
+	}
+
+	rc = 1;
+	addr = o.listen_addr ? o.listen_addr : cfg.bind;
+	if (open_listener(addr, &cfg, cfg_error, &listen_fd) == -1)
+		goto out;
+	if (io_open(&io, listen_fd, &errstr) == -1) {
+		log_warnx("%s", errstr);
+		goto out;
+	}
+	io.request_timeout_ms = cfg.request_timeout_ms;
+	if (io.fastcgi && may_serve(&io, &cfg, cfg_error) == -1)
+		goto out;
+	rc = serve(&io, &cfg, cfg_error, addr);
+out:
 	cfg_free(&cfg);
 	if (listen_fd >= 0)
 		close(listen_fd);
