@@ -120,7 +120,7 @@ static void
 housekeeping(const struct config *cfg)
 {
 	struct docker d;
-	struct request req;
+	struct docker_err e;
 	size_t i;
 	int n;
 
@@ -130,15 +130,11 @@ housekeeping(const struct config *cfg)
 	if (i == cfg->ntokens)
 		return;
 	memset(&d, 0, sizeof(d));
-	memset(&req, 0, sizeof(req));
-	req.cfg = cfg;
-	req.docker = &d;
-	req.method = "";
-	if ((n = replay_prune(&req)) >= 0)
+	if ((n = replay_prune(&d, cfg, &e)) >= 0)
 		log_info("flush-spool: %d expired replay entries removed", n);
 	else
 		log_warnx("flush-spool: cannot prune the replay store: %s",
-		    req.error);
+		    e.msg);
 	docker_close(&d);
 }
 
@@ -192,21 +188,16 @@ print_sources(const struct config *cfg)
 static int
 check_docker(const struct config *cfg, struct docker *d)
 {
-	struct request req;
+	struct docker_err e;
 	char state[32], msg[600];
 	int manager;
 
-	memset(&req, 0, sizeof(req));
-	req.cfg = cfg;
-	req.docker = d;
-	req.method = "";
-	if (docker_ping(&req) == -1) {
-		snprintf(msg, sizeof(msg), "%s: %s", cfg->docker_host,
-		    req.error);
+	if (docker_prepare(d, cfg, &e) == -1 || docker_ping(d, &e) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", cfg->docker_host, e.msg);
 		return line(0, "docker", msg);
 	}
-	if (docker_info(&req, state, sizeof(state), &manager) == -1)
-		return line(0, "docker", req.error);
+	if (docker_info(d, &e, state, sizeof(state), &manager) == -1)
+		return line(0, "docker", e.msg);
 	snprintf(msg, sizeof(msg), "%s, API %s, swarm %s%s", cfg->docker_host,
 	    d->version, state, manager ? ", manager" : "");
 	if (manager)

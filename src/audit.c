@@ -18,6 +18,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "api.h"
 #include "audit.h"
 #include "buf.h"
 #include "log.h"

@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "api.h"
 #include "auth.h"
 #include "io.h"
 #include "log.h"
@@ -74,43 +75,6 @@ auth_check(struct request *req)
 	return 0;
 }
 
-static unsigned
-action_bit(enum action a)
-{
-	switch (a) {
-	case ACT_DEPLOY:
-		return CFG_ACT_DEPLOY;
-	case ACT_ROLLBACK:
-		return CFG_ACT_ROLLBACK;
-	case ACT_STATUS:
-	case ACT_HISTORY:
-		return CFG_ACT_STATUS;
-	case ACT_METRICS:
-		return CFG_ACT_METRICS;
-	case ACT_NONE:
-	default:
-		return 0;
-	}
-}
-
-static const char *
-action_word(enum action a)
-{
-	switch (a) {
-	case ACT_DEPLOY:
-		return "deploy";
-	case ACT_ROLLBACK:
-		return "roll back";
-	case ACT_STATUS:
-		return "read the status of";
-	case ACT_HISTORY:
-		return "read the history of";
-	case ACT_NONE:
-	default:
-		return "use";
-	}
-}
-
 /* Service patterns: '*' never crosses a '/'. */
 static int
 match_name(const char *pattern, const void *name)
@@ -122,9 +86,9 @@ static int
 refuse_scope(struct request *req, const char *service)
 {
 	log_warnx("token %s may not %s service %s", req->token->name,
-	    action_word(req->action), service);
+	    api_action(req->action)->verb, service);
 	return req_fail(req, 403, "token %s may not %s service %s",
-	    req->token->name, action_word(req->action), service);
+	    req->token->name, api_action(req->action)->verb, service);
 }
 
 int
@@ -141,7 +105,7 @@ auth_scope(struct request *req)
 		    "(it needs actions=metrics and no services= limit)",
 		    t->name);
 	}
-	if ((t->actions & action_bit(req->action)) == 0 ||
+	if ((t->actions & api_action(req->action)->scope) == 0 ||
 	    (t->services != NULL && !pattern_list_any(t->services, match_name,
 	    req->service)))
 		return refuse_scope(req, req->service);
@@ -327,8 +291,7 @@ remember(struct request *req, const char *kind, const char *key,
 		return fail_sig(req, what);
 	if (rc == -1) {
 		log_warnx("the replay store in the swarm cannot be used: %s",
-		    req->error[0] ? req->error : "unknown error");
-		req->status = 0;
+		    req->docker_err.msg);
 		return req_fail(req, 503, "cannot check for replayed requests; "
 		    "see the server log");
 	}

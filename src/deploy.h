@@ -6,16 +6,6 @@
 struct request;
 
 /*
- * Validates the body of a deploy: one JSON object with "image" (a Docker
- * reference) and optionally "force" (bool), "wait" (seconds), "expect"
- * (the image the service must run now); no other or repeated keys, no
- * trailing bytes, valid UTF-8.  A rollback's body is optional and may
- * hold "wait" only.  Fails the request with 400 and what was wrong.
- * Never called after a Docker call.
- */
-int deploy_parse(struct request *req);
-
-/*
  * PUT /service/<name>: resolves the tag to a digest, reads the service,
  * checks its labels (403) and "expect" (412), and posts the spec with the
  * image (and platforms, and ForceUpdate when forced) changed, retrying

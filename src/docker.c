@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "http.h"
 #include "imageref.h"
 #include "log.h"
-#include "request.h"
+#include "cfg.h"
 #include "util.h"
 
 /* Docker 1.13 (API 1.25) brought ForceUpdate, Warnings, UpdateStatus,
@@ -24,6 +25,19 @@ static const char *const path_version[] = {"Version", "Index", NULL};
 static const char *const path_force[] = {
 	"Spec", "TaskTemplate", "ForceUpdate", NULL
 };
+
+int
+docker_fail(struct docker_err *e, enum docker_error kind, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	e->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* Parses "1.NN" into NN; -1 when it is not that. */
 static int
@@ -38,23 +52,24 @@ api_minor(const char *v)
 	return (int)minor;
 }
 
-/* Maps a transport failure to the request's outcome. */
+/* Maps a transport failure to an error kind. */
 static int
-fail_transport(struct request *req, enum http_fail f, const char *errstr)
+fail_transport(struct docker *d, struct docker_err *e, enum http_fail f,
+    const char *errstr)
 {
-	log_warnx("docker at %s: %s", req->cfg->docker_host, errstr);
+	log_warnx("docker at %s: %s", d->cfg->docker_host, errstr);
 	switch (f) {
 	case HTTP_FAIL_TIMEOUT:
-		return req_fail(req, 504, "Docker did not answer in time");
+		return docker_fail(e, DOCKER_ERR_TIMEOUT, "Docker did not answer in time");
 	case HTTP_FAIL_CONNECT:
-		return req_fail(req, 502, "Docker is unreachable");
+		return docker_fail(e, DOCKER_ERR_UNREACHABLE, "Docker is unreachable");
 	case HTTP_FAIL_TOO_BIG:
-		return req_fail(req, 502, "Docker's reply was too large");
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's reply was too large");
 	case HTTP_FAIL_PROTOCOL:
-		return req_fail(req, 502, "Docker's reply was malformed or "
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's reply was malformed or "
 		    "cut short");
 	default:
-		return req_fail(req, 502, "Docker request failed");
+		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker request failed");
 	}
 }
 
@@ -82,29 +97,28 @@ target_of(const struct config *c, struct http_target *t)
 	t->connect_timeout_ms = c->connect_timeout_ms;
 }
 
-/* One call with the request's timeout; transport failures fail req. */
+/* One call with the configured timeout; a transport failure is e. */
 static int
-call(struct request *req, const char *method, const char *path,
+call(struct docker *d, struct docker_err *e, const char *method, const char *path,
     const char *body, size_t n, const char *hdr, struct http_response *r)
 {
 	enum http_fail f;
 	const char *errstr;
 
-	if (http_request(req->docker->http, method, path, body, n, hdr,
-	    req->cfg->docker_timeout_ms, r, &f, &errstr) == -1)
-		return fail_transport(req, f, errstr);
+	if (http_request(d->http, method, path, body, n, hdr,
+	    d->cfg->docker_timeout_ms, r, &f, &errstr) == -1)
+		return fail_transport(d, e, f, errstr);
 	return 0;
 }
 
-/* Opens (or keeps) the client for the request's Docker host. */
+/* Opens (or keeps) the client for the configured Docker host. */
 static int
-connect_client(struct request *req)
+connect_client(struct docker *d, struct docker_err *e)
 {
-	struct docker *d = req->docker;
 	struct http_target t;
 	const char *errstr;
 
-	target_of(req->cfg, &t);
+	target_of(d->cfg, &t);
 	if (d->http != NULL && !http_same_target(d->http, &t)) {
 		http_close(d->http);
 		d->http = NULL;
@@ -112,54 +126,55 @@ connect_client(struct request *req)
 	}
 	if (d->http == NULL && (d->http = http_open(&t, &errstr)) == NULL) {
 		log_warnx("docker: %s", errstr);
-		return req_fail(req, 500, "cannot set up the Docker client; "
+		return docker_fail(e, DOCKER_ERR_SETUP, "cannot set up the Docker client; "
 		    "see the server log");
 	}
 	return 0;
 }
 
 int
-docker_ping(struct request *req)
+docker_ping(struct docker *d, struct docker_err *e)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	int minor;
 
-	if (connect_client(req) == -1)
+	if (connect_client(d, e) == -1)
 		return -1;
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "GET", "/_ping", NULL, 0, NULL, &r) == -1) {
+	if (call(d, e, "GET", "/_ping", NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
 	buf_free(&r.body);
 	if (r.status != 200)
-		return req_fail(req, 502, "Docker's /_ping answered HTTP %ld",
+		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker's /_ping answered HTTP %ld",
 		    r.status);
 	if ((minor = api_minor(r.api_version)) == -1)
-		return req_fail(req, 502, "Docker sent no usable API version");
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker sent no usable API version");
 	if (minor < API_MIN_MINOR)
-		return req_fail(req, 502, "Docker API %s is too old (1.%d "
+		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker API %s is too old (1.%d "
 		    "or newer needed)", r.api_version, API_MIN_MINOR);
 	snprintf(d->version, sizeof(d->version), "%s", r.api_version);
 	return 0;
 }
 
 int
-docker_prepare(struct request *req)
+docker_prepare(struct docker *d, const struct config *cfg,
+    struct docker_err *e)
 {
-	if (connect_client(req) == -1)
+	memset(e, 0, sizeof(*e));
+	d->cfg = cfg;
+	if (connect_client(d, e) == -1)
 		return -1;
-	if (req->docker->version[0] != '\0')
+	if (d->version[0] != '\0')
 		return 0;
-	return docker_ping(req);
+	return docker_ping(d, e);
 }
 
 int
-docker_info(struct request *req, char *state, size_t statelen,
+docker_info(struct docker *d, struct docker_err *e, char *state, size_t statelen,
     int *manager)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	const cJSON *sw, *st, *ca;
 	cJSON *root;
@@ -169,7 +184,7 @@ docker_info(struct request *req, char *state, size_t statelen,
 	snprintf(state, statelen, "unknown");
 	snprintf(path, sizeof(path), "/v%s/info", d->version);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1) {
+	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -177,7 +192,7 @@ docker_info(struct request *req, char *state, size_t statelen,
 	buf_free(&r.body);
 	if (r.status != 200 || root == NULL) {
 		cJSON_Delete(root);
-		return req_fail(req, 502, "Docker's /info failed (HTTP %ld)",
+		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker's /info failed (HTTP %ld)",
 		    r.status);
 	}
 	sw = cJSON_GetObjectItemCaseSensitive(root, "Swarm");
@@ -191,58 +206,14 @@ docker_info(struct request *req, char *state, size_t statelen,
 }
 
 /* Reads labels, name, image and version from a GET /services reply. */
+/* The update state, mode, ForceUpdate and images of a service reply. */
 static int
-parse_service(struct request *req, const char *name, struct service *svc)
+parse_state(struct docker_err *e, const cJSON *root, const cJSON *spec,
+    const char *name, struct service *svc)
 {
-	const cJSON *spec, *labels, *allow, *nm, *id, *img, *prev, *us, *st;
-	const cJSON *mode;
+	const cJSON *img, *prev, *us, *st, *mode;
 	struct json_span sp;
 	const char *errstr;
-	cJSON *root;
-	int rc = -1;
-
-	if (json_find(svc->raw, svc->rawlen, path_spec, &svc->spec) != 0 ||
-	    svc->spec.type != JSON_OBJECT ||
-	    json_find(svc->raw, svc->rawlen, path_version, &sp) != 0 ||
-	    sp.type != JSON_NUMBER ||
-	    parse_u64n(svc->raw + sp.off, sp.len, 0, UINT64_MAX,
-	    &svc->version, &errstr) == -1)
-		return req_fail(req, 502, "Docker's service reply is "
-		    "malformed");
-	if ((root = cJSON_ParseWithLength(svc->raw, svc->rawlen)) == NULL)
-		return req_fail(req, 502, "Docker's service reply is "
-		    "malformed");
-	spec = cJSON_GetObjectItemCaseSensitive(root, "Spec");
-	nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
-	id = cJSON_GetObjectItemCaseSensitive(root, "ID");
-	if (!cJSON_IsString(nm) || !cJSON_IsString(id) ||
-	    strlen(id->valuestring) >= sizeof(svc->id) ||
-	    strlen(nm->valuestring) >= sizeof(svc->name)) {
-		req_fail(req, 502, "Docker's service reply is malformed");
-		goto out;
-	}
-	/* Docker resolves a full ID, then a name, then an ID prefix: only
-	 * the first two address the service the URL names. */
-	if (strcmp(nm->valuestring, name) != 0 &&
-	    strcmp(id->valuestring, name) != 0) {
-		req_fail(req, 404, "no such service: %s", name);
-		goto out;
-	}
-	memcpy(svc->id, id->valuestring, strlen(id->valuestring) + 1);
-	memcpy(svc->name, nm->valuestring, strlen(nm->valuestring) + 1);
-
-	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
-	allow = cJSON_GetObjectItemCaseSensitive(labels,
-	    "deployer.allowUpdates");
-	svc->allow_updates = cJSON_IsString(allow) &&
-	    strcmp(allow->valuestring, "true") == 0;
-	allow = cJSON_GetObjectItemCaseSensitive(labels,
-	    "deployer.allowedImages");
-	if (cJSON_IsString(allow) &&
-	    (svc->allowed_images = strdup(allow->valuestring)) == NULL) {
-		req_fail(req, 500, "out of memory");
-		goto out;
-	}
 
 	us = cJSON_GetObjectItemCaseSensitive(root, "UpdateStatus");
 	st = cJSON_GetObjectItemCaseSensitive(us, "State");
@@ -252,8 +223,7 @@ parse_service(struct request *req, const char *name, struct service *svc)
 	st = cJSON_GetObjectItemCaseSensitive(us, "Message");
 	if (cJSON_IsString(st) &&
 	    (svc->update_message = strdup(st->valuestring)) == NULL) {
-		req_fail(req, 500, "out of memory");
-		goto out;
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 	}
 	mode = cJSON_GetObjectItemCaseSensitive(spec, "Mode");
 	st = cJSON_GetObjectItemCaseSensitive(
@@ -268,11 +238,9 @@ parse_service(struct request *req, const char *name, struct service *svc)
 	svc->force_update = 0;
 	if (json_find(svc->raw, svc->rawlen, path_force, &sp) == 0 &&
 	    (sp.type != JSON_NUMBER || parse_u64n(svc->raw + sp.off, sp.len,
-	    0, UINT64_MAX, &svc->force_update, &errstr) == -1)) {
-		req_fail(req, 502, "Docker's service reply has a malformed "
-		    "ForceUpdate");
-		goto out;
-	}
+	    0, UINT64_MAX, &svc->force_update, &errstr) == -1))
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+		    "reply has a malformed ForceUpdate");
 
 	img = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(
@@ -283,17 +251,70 @@ parse_service(struct request *req, const char *name, struct service *svc)
 	    cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(root, "PreviousSpec"),
 	    "TaskTemplate"), "ContainerSpec"), "Image");
-	if (!cJSON_IsString(img)) {
-		req_fail(req, 502, "service %s has no container image (not a "
-		    "container service)", name);
-		goto out;
-	}
+	if (!cJSON_IsString(img))
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "service %s has no "
+		    "container image (not a container service)", name);
 	if ((svc->image = strdup(img->valuestring)) == NULL ||
 	    (cJSON_IsString(prev) &&
-	    (svc->prev_image = strdup(prev->valuestring)) == NULL)) {
-		req_fail(req, 500, "out of memory");
+	    (svc->prev_image = strdup(prev->valuestring)) == NULL))
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+parse_service(struct docker_err *e, const char *name, struct service *svc)
+{
+	const cJSON *spec, *labels, *allow, *nm, *id;
+	struct json_span sp;
+	const char *errstr;
+	cJSON *root;
+	int rc = -1;
+
+	if (json_find(svc->raw, svc->rawlen, path_spec, &svc->spec) != 0 ||
+	    svc->spec.type != JSON_OBJECT ||
+	    json_find(svc->raw, svc->rawlen, path_version, &sp) != 0 ||
+	    sp.type != JSON_NUMBER ||
+	    parse_u64n(svc->raw + sp.off, sp.len, 0, UINT64_MAX,
+	    &svc->version, &errstr) == -1)
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+		    "reply is malformed");
+	if ((root = cJSON_ParseWithLength(svc->raw, svc->rawlen)) == NULL)
+		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+		    "reply is malformed");
+	spec = cJSON_GetObjectItemCaseSensitive(root, "Spec");
+	nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
+	id = cJSON_GetObjectItemCaseSensitive(root, "ID");
+	if (!cJSON_IsString(nm) || !cJSON_IsString(id) ||
+	    strlen(id->valuestring) >= sizeof(svc->id) ||
+	    strlen(nm->valuestring) >= sizeof(svc->name)) {
+		docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service reply is malformed");
 		goto out;
 	}
+	/* Docker resolves a full ID, then a name, then an ID prefix: only
+	 * the first two address the service the URL names. */
+	if (strcmp(nm->valuestring, name) != 0 &&
+	    strcmp(id->valuestring, name) != 0) {
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s", name);
+		goto out;
+	}
+	memcpy(svc->id, id->valuestring, strlen(id->valuestring) + 1);
+	memcpy(svc->name, nm->valuestring, strlen(nm->valuestring) + 1);
+
+	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
+	allow = cJSON_GetObjectItemCaseSensitive(labels,
+	    "deployer.allowUpdates");
+	svc->allow_updates = cJSON_IsString(allow) &&
+	    strcmp(allow->valuestring, "true") == 0;
+	allow = cJSON_GetObjectItemCaseSensitive(labels,
+	    "deployer.allowedImages");
+	if (cJSON_IsString(allow) &&
+	    (svc->allowed_images = strdup(allow->valuestring)) == NULL) {
+		docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	if (parse_state(e, root, spec, name, svc) == -1)
+		goto out;
 	rc = 0;
 out:
 	cJSON_Delete(root);
@@ -301,10 +322,9 @@ out:
 }
 
 int
-docker_service_get(struct request *req, const char *name,
+docker_service_get(struct docker *d, struct docker_err *e, const char *name,
     struct service *svc)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	char path[128], msg[256];
 	int tries;
@@ -316,7 +336,7 @@ docker_service_get(struct request *req, const char *name,
 	for (tries = 0; tries < 2; tries++) {
 		snprintf(path, sizeof(path), "/v%s/services/%s?insertDefaults="
 		    "false", d->version, name);
-		if (call(req, "GET", path, NULL, 0, NULL, &r) == -1)
+		if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
 			goto fail;
 		if (r.api_version[0] == '\0' ||
 		    strcmp(r.api_version, d->version) == 0 ||
@@ -330,25 +350,25 @@ docker_service_get(struct request *req, const char *name,
 	case 200:
 		break;
 	case 404:
-		req_fail(req, 404, "no such service: %s", name);
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s", name);
 		goto fail;
 	case 503:
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: %s", msg);
-		req_fail(req, 503, "Docker is not an active swarm manager: %s",
+		docker_fail(e, DOCKER_ERR_NOT_MANAGER, "Docker is not an active swarm manager: %s",
 		    msg);
 		goto fail;
 	default:
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: GET service %s: %s", name, msg);
-		req_fail(req, 502, "Docker failed to read service %s: %s",
+		docker_fail(e, DOCKER_ERR_REFUSED, "Docker failed to read service %s: %s",
 		    name, msg);
 		goto fail;
 	}
 	svc->raw = buf_take(&r.body, &svc->rawlen);
 	if (svc->raw == NULL)
-		return req_fail(req, 500, "out of memory");
-	if (parse_service(req, name, svc) == -1) {
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
+	if (parse_service(e, name, svc) == -1) {
 		service_free(svc);
 		return -1;
 	}
@@ -359,7 +379,8 @@ fail:
 }
 
 static void
-collect_warnings(struct request *req, const struct http_response *r)
+collect_warnings(const struct http_response *r, docker_warn_fn warn,
+    void *ctx)
 {
 	const cJSON *w, *item;
 	cJSON *root;
@@ -368,16 +389,16 @@ collect_warnings(struct request *req, const struct http_response *r)
 	w = cJSON_GetObjectItemCaseSensitive(root, "Warnings");
 	cJSON_ArrayForEach(item, w) {
 		if (cJSON_IsString(item))
-			req_warn(req, item->valuestring);
+			warn(ctx, item->valuestring);
 	}
 	cJSON_Delete(root);
 }
 
 int
-docker_service_update(struct request *req, const struct service *svc,
-    const char *spec, size_t n, const char *auth_header, int rollback)
+docker_service_update(struct docker *d, struct docker_err *e,
+    const struct service *svc, const char *spec, size_t n,
+    const char *auth_header, int rollback, docker_warn_fn warn, void *ctx)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	char path[200], msg[256];
 	int rc = -1;
@@ -389,10 +410,11 @@ docker_service_update(struct request *req, const struct service *svc,
 	    auth_header ? "" : "&registryAuthFrom=spec",
 	    rollback ? "&rollback=previous" : "");
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "POST", path, spec, n, auth_header, &r) == -1)
+	if (call(d, e, "POST", path, spec, n, auth_header, &r) == -1)
 		goto out;
 	if (r.status == 200) {
-		collect_warnings(req, &r);
+		if (warn != NULL)
+			collect_warnings(&r, warn, ctx);
 		rc = 0;
 		goto out;
 	}
@@ -404,15 +426,15 @@ docker_service_update(struct request *req, const struct service *svc,
 	log_warnx("docker: update of %s refused: %s", svc->id, msg);
 	if (rollback && r.status == 400 &&
 	    strstr(msg, "does not have a previous spec") != NULL)
-		req_fail(req, 409, "service %s has no previous spec to roll "
-		    "back to", req->service);
+		docker_fail(e, DOCKER_ERR_CONFLICT, "service %s has no previous spec to roll "
+		    "back to", svc->name);
 	else if (r.status == 404)
-		req_fail(req, 404, "service %s disappeared", req->service);
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "service %s disappeared", svc->name);
 	else if (r.status == 503)
-		req_fail(req, 503, "Docker is not an active swarm manager: %s",
+		docker_fail(e, DOCKER_ERR_NOT_MANAGER, "Docker is not an active swarm manager: %s",
 		    msg);
 	else
-		req_fail(req, 502, "Docker refused the update: %s", msg);
+		docker_fail(e, DOCKER_ERR_REFUSED, "Docker refused the update: %s", msg);
 out:
 	buf_free(&r.body);
 	return rc;
@@ -443,14 +465,66 @@ url_encode(const char *s, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * The platforms a registry lists for an image, as the docker CLI puts
+ * them in Placement.Platforms: unknown ones skipped, an "arm" variant
+ * (which architecture alone cannot match) blank, no repeats.  *out is a
+ * new array, or NULL when none is left; -1 when out of memory.
+ */
+static int
+platforms_of(const cJSON *pl, cJSON **out)
+{
+	const cJSON *p, *q;
+	cJSON *e;
+
+	*out = NULL;
+	if (cJSON_GetArraySize(pl) > 0 && (*out = cJSON_CreateArray()) == NULL)
+		return -1;
+	cJSON_ArrayForEach(p, pl) {
+		const cJSON *os = cJSON_GetObjectItemCaseSensitive(p, "os");
+		const cJSON *arch = cJSON_GetObjectItemCaseSensitive(p,
+		    "architecture");
+		const char *a;
+		int dup = 0;
+
+		if (!cJSON_IsString(os) || !cJSON_IsString(arch) ||
+		    strcmp(os->valuestring, "unknown") == 0 ||
+		    strcmp(arch->valuestring, "unknown") == 0)
+			continue;
+		a = strcmp(arch->valuestring, "arm") == 0 ? "" :
+		    arch->valuestring;
+		cJSON_ArrayForEach(q, *out) {
+			const cJSON *qa = cJSON_GetObjectItemCaseSensitive(q,
+			    "Architecture");
+			const cJSON *qo = cJSON_GetObjectItemCaseSensitive(q,
+			    "OS");
+
+			if (strcmp(qa->valuestring, a) == 0 &&
+			    strcmp(qo->valuestring, os->valuestring) == 0)
+				dup = 1;
+		}
+		if (dup)
+			continue;
+		if ((e = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(e, "Architecture", a) == NULL ||
+		    cJSON_AddStringToObject(e, "OS", os->valuestring) == NULL ||
+		    !cJSON_AddItemToArray(*out, e)) {
+			cJSON_Delete(e);
+			cJSON_Delete(*out);
+			*out = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
-docker_resolve(struct request *req, const char *name,
+docker_resolve(struct docker *d, struct docker_err *e, const char *name,
     const char *auth_header, char **digest, cJSON **platforms, char *why,
     size_t whylen)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
-	const cJSON *desc, *dg, *pl, *p;
+	const cJSON *desc, *dg;
 	cJSON *root = NULL, *out = NULL;
 	char path[REF_MAX + 64];
 	int rc = 1;
@@ -467,7 +541,7 @@ docker_resolve(struct request *req, const char *name,
 	snprintf(path, sizeof(path), "/v%s/distribution/%s/json", d->version,
 	    name);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "GET", path, NULL, 0, auth_header, &r) == -1) {
+	if (call(d, e, "GET", path, NULL, 0, auth_header, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -483,46 +557,9 @@ docker_resolve(struct request *req, const char *name,
 		snprintf(why, whylen, "the registry sent no sha256 digest");
 		goto out;
 	}
-	pl = cJSON_GetObjectItemCaseSensitive(root, "Platforms");
-	if (cJSON_GetArraySize(pl) > 0 && (out = cJSON_CreateArray()) == NULL)
+	if (platforms_of(cJSON_GetObjectItemCaseSensitive(root,
+	    "Platforms"), &out) == -1)
 		goto nomem;
-	cJSON_ArrayForEach(p, pl) {
-		const cJSON *os = cJSON_GetObjectItemCaseSensitive(p, "os");
-		const cJSON *arch = cJSON_GetObjectItemCaseSensitive(p,
-		    "architecture");
-		const char *a;
-		const cJSON *q;
-		cJSON *e;
-		int dup = 0;
-
-		if (!cJSON_IsString(os) || !cJSON_IsString(arch) ||
-		    strcmp(os->valuestring, "unknown") == 0 ||
-		    strcmp(arch->valuestring, "unknown") == 0)
-			continue;
-		/* As the docker CLI: an "arm" variant cannot be matched by
-		 * architecture alone, so it is left blank. */
-		a = strcmp(arch->valuestring, "arm") == 0 ? "" :
-		    arch->valuestring;
-		cJSON_ArrayForEach(q, out) {
-			const cJSON *qa = cJSON_GetObjectItemCaseSensitive(q,
-			    "Architecture");
-			const cJSON *qo = cJSON_GetObjectItemCaseSensitive(q,
-			    "OS");
-
-			if (strcmp(qa->valuestring, a) == 0 &&
-			    strcmp(qo->valuestring, os->valuestring) == 0)
-				dup = 1;
-		}
-		if (dup)
-			continue;
-		if ((e = cJSON_CreateObject()) == NULL ||
-		    cJSON_AddStringToObject(e, "Architecture", a) == NULL ||
-		    cJSON_AddStringToObject(e, "OS", os->valuestring) == NULL) {
-			cJSON_Delete(e);
-			goto nomem;
-		}
-		cJSON_AddItemToArray(out, e);
-	}
 	if ((*digest = strdup(dg->valuestring)) == NULL)
 		goto nomem;
 	if (cJSON_GetArraySize(out) > 0) {
@@ -532,7 +569,7 @@ docker_resolve(struct request *req, const char *name,
 	rc = 0;
 	goto out;
 nomem:
-	rc = req_fail(req, 500, "out of memory");
+	rc = docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 out:
 	cJSON_Delete(out);
 	cJSON_Delete(root);
@@ -541,10 +578,9 @@ out:
 }
 
 int
-docker_tasks(struct request *req, const char *service_id,
+docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
     struct task_count *tc)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	char filters[256], enc[768], path[1024];
 	const cJSON *t;
@@ -554,19 +590,19 @@ docker_tasks(struct request *req, const char *service_id,
 	snprintf(filters, sizeof(filters), "{\"service\":{\"%s\":true},"
 	    "\"_up-to-date\":{\"true\":true}}", service_id);
 	if (url_encode(filters, enc, sizeof(enc)) == -1)
-		return req_fail(req, 500, "task filter too long");
+		return docker_fail(e, DOCKER_ERR_SETUP, "task filter too long");
 	snprintf(path, sizeof(path), "/v%s/tasks?filters=%s", d->version, enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1) {
+	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
 	if (r.status != 200 || (root = cJSON_ParseWithLength(buf_str(&r.body),
 	    r.body.len)) == NULL || !cJSON_IsArray(root)) {
 		if (r.status == 200)
-			req_fail(req, 502, "Docker's task list is malformed");
+			docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's task list is malformed");
 		else
-			req_fail(req, 502, "Docker failed to list tasks "
+			docker_fail(e, DOCKER_ERR_REFUSED, "Docker failed to list tasks "
 			    "(HTTP %ld)", r.status);
 		cJSON_Delete(root);
 		buf_free(&r.body);
@@ -595,10 +631,9 @@ docker_tasks(struct request *req, const char *service_id,
 }
 
 int
-docker_config_create(struct request *req, const char *name,
+docker_config_create(struct docker *d, struct docker_err *e, const char *name,
     const char *label, const char *value)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	char path[64], msg[256];
 	cJSON *o, *labels;
@@ -612,12 +647,12 @@ docker_config_create(struct request *req, const char *name,
 	    cJSON_AddStringToObject(o, "Data", "MQ==") == NULL ||
 	    (body = cJSON_PrintUnformatted(o)) == NULL) {
 		cJSON_Delete(o);
-		return req_fail(req, 500, "out of memory");
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 	}
 	cJSON_Delete(o);
 	snprintf(path, sizeof(path), "/v%s/configs/create", d->version);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "POST", path, body, strlen(body), NULL, &r) == -1)
+	if (call(d, e, "POST", path, body, strlen(body), NULL, &r) == -1)
 		goto out;
 	if (r.status == 201 || r.status == 200)
 		rc = 0;
@@ -626,7 +661,8 @@ docker_config_create(struct request *req, const char *name,
 	else {
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: config create: %s", msg);
-		req_fail(req, r.status == 503 ? 503 : 502, "Docker refused to "
+		docker_fail(e, r.status == 503 ? DOCKER_ERR_NOT_MANAGER :
+		    DOCKER_ERR_REFUSED, "Docker refused to "
 		    "record the request: %s", msg);
 	}
 out:
@@ -635,21 +671,20 @@ out:
 	return rc;
 }
 
-/* Housekeeping never decides a request's outcome: a transport failure
- * that call() recorded is taken back. */
+/* Housekeeping never fails its caller: a transport failure that call()
+ * recorded is taken back. */
 static int
-untouched(struct request *req, int rc)
+untouched(struct docker_err *e, int rc)
 {
-	req->status = 0;
-	req->error[0] = '\0';
+	e->kind = DOCKER_OK;
+	e->msg[0] = '\0';
 	return rc;
 }
 
 int
-docker_configs_prune(struct request *req, const char *label, time_t now,
+docker_configs_prune(struct docker *d, struct docker_err *e, const char *label, time_t now,
     unsigned max)
 {
-	struct docker *d = req->docker;
 	struct http_response r;
 	char filters[160], enc[480], path[640];
 	const cJSON *c;
@@ -662,12 +697,12 @@ docker_configs_prune(struct request *req, const char *label, time_t now,
 	snprintf(path, sizeof(path), "/v%s/configs?filters=%s", d->version,
 	    enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(req, "GET", path, NULL, 0, NULL, &r) == -1 ||
+	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1 ||
 	    r.status != 200 || (root = cJSON_ParseWithLength(
 	    buf_str(&r.body), r.body.len)) == NULL || !cJSON_IsArray(root)) {
 		cJSON_Delete(root);
 		buf_free(&r.body);
-		return untouched(req, -1);
+		return untouched(e, -1);
 	}
 	cJSON_ArrayForEach(c, root) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "ID");
@@ -686,14 +721,14 @@ docker_configs_prune(struct request *req, const char *label, time_t now,
 		snprintf(path, sizeof(path), "/v%s/configs/%s", d->version,
 		    id->valuestring);
 		buf_reset(&r.body);
-		if (call(req, "DELETE", path, NULL, 0, NULL, &r) == -1)
+		if (call(d, e, "DELETE", path, NULL, 0, NULL, &r) == -1)
 			break;
 		if (r.status == 204 || r.status == 404)
 			removed++;
 	}
 	cJSON_Delete(root);
 	buf_free(&r.body);
-	return untouched(req, (int)removed);
+	return untouched(e, (int)removed);
 }
 
 void

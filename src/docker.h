@@ -11,13 +11,45 @@
 
 #include "jsonedit.h"
 
-struct request;
+struct config;
 struct http_client;
+
+/*
+ * The Docker client knows nothing of HTTP requests: every call returns 0
+ * (or a documented positive value) or -1 with a typed error, and one
+ * table (req_fail_docker in request.c) turns error kinds into HTTP
+ * statuses.
+ */
+enum docker_error {
+	DOCKER_OK = 0,
+	DOCKER_ERR_SETUP,	/* the client could not be set up */
+	DOCKER_ERR_UNREACHABLE,	/* no connection */
+	DOCKER_ERR_TIMEOUT,	/* no answer in docker_timeout */
+	DOCKER_ERR_PROTOCOL,	/* a malformed, cut or oversized reply */
+	DOCKER_ERR_NOT_FOUND,	/* no such object */
+	DOCKER_ERR_NOT_MANAGER,	/* not an active swarm manager */
+	DOCKER_ERR_CONFLICT,	/* the object's state forbids it */
+	DOCKER_ERR_REFUSED,	/* Docker answered with an error */
+	DOCKER_ERR_NOMEM,
+};
+
+struct docker_err {
+	enum docker_error kind;
+	char msg[512];		/* for the client: names no secret */
+};
+
+/* Sets *e and returns -1. */
+int docker_fail(struct docker_err *e, enum docker_error kind,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Receives each warning Docker sends with an accepted update. */
+typedef void (*docker_warn_fn)(void *ctx, const char *msg);
 
 /* Lives as long as the process: a FastCGI process keeps its connection
  * and the negotiated API version from one request to the next. */
 struct docker {
 	struct http_client *http;
+	const struct config *cfg; /* the settings of the current request */
 	char version[16];	/* "1.41": the daemon's own, from /_ping */
 };
 
@@ -54,33 +86,35 @@ struct task_count {
 	unsigned total;		/* up to date, desired running */
 };
 
-/* Connects (or reuses the connection) and negotiates the API version.
- * Fails the request with 502/504 when Docker cannot be reached. */
-int docker_prepare(struct request *req);
+/* Connects (or reuses the connection) to cfg's Docker host, which the
+ * calls after it use, and negotiates the API version. */
+int docker_prepare(struct docker *d, const struct config *cfg,
+    struct docker_err *e);
 
 /* Pings the daemon now (for /health), renewing the API version. */
-int docker_ping(struct request *req);
+int docker_ping(struct docker *d, struct docker_err *e);
 
 /* The node's swarm state (LocalNodeState) and whether it is a manager
  * that can take updates (ControlAvailable). */
-int docker_info(struct request *req, char *state, size_t statelen,
-    int *manager);
+int docker_info(struct docker *d, struct docker_err *e, char *state,
+    size_t statelen, int *manager);
 
 /*
  * Reads the service whose name or full ID is exactly name; Docker's own
  * lookup also matches ID prefixes, which is refused here as 404.
  */
-int docker_service_get(struct request *req, const char *name,
-    struct service *svc);
+int docker_service_get(struct docker *d, struct docker_err *e,
+    const char *name, struct service *svc);
 
 /*
  * Posts spec (n bytes) as the service's new spec at svc->version.
- * Returns 0 when accepted (warnings go to the request), 1 when Docker
- * answered "update out of sequence" (read again and retry), -1 when the
- * request failed.
+ * Returns 0 when accepted (each of Docker's warnings goes to warn, when
+ * not NULL), 1 when Docker answered "update out of sequence" (read again
+ * and retry), -1 on failure.
  */
-int docker_service_update(struct request *req, const struct service *svc,
-    const char *spec, size_t n, const char *auth_header, int rollback);
+int docker_service_update(struct docker *d, struct docker_err *e,
+    const struct service *svc, const char *spec, size_t n,
+    const char *auth_header, int rollback, docker_warn_fn warn, void *ctx);
 
 /*
  * Asks the daemon to resolve name (a familiar reference with a tag) to a
@@ -90,14 +124,14 @@ int docker_service_update(struct request *req, const struct service *svc,
  * is known); 1 when the registry could not be asked or refused (the
  * reason in why); -1 when the request failed (Docker unreachable).
  */
-int docker_resolve(struct request *req, const char *name,
+int docker_resolve(struct docker *d, struct docker_err *e, const char *name,
     const char *auth_header, char **digest, cJSON **platforms, char *why,
     size_t whylen);
 
 /* Counts the service's up-to-date tasks (the `_up-to-date` filter the
  * docker CLI uses while it watches a rollout). */
-int docker_tasks(struct request *req, const char *service_id,
-    struct task_count *tc);
+int docker_tasks(struct docker *d, struct docker_err *e,
+    const char *service_id, struct task_count *tc);
 
 /*
  * Creates a Swarm config called name, labelled label=value, with a
@@ -105,13 +139,13 @@ int docker_tasks(struct request *req, const char *service_id,
  * swarm, so this is an insert-if-absent that every manager agrees on.
  * Returns 0 when created, 1 when the name exists, -1 on failure.
  */
-int docker_config_create(struct request *req, const char *name,
-    const char *label, const char *value);
+int docker_config_create(struct docker *d, struct docker_err *e,
+    const char *name, const char *label, const char *value);
 
 /* Removes up to max configs labelled label whose value (unix seconds)
- * is before now.  Returns how many, or -1; never fails the request. */
-int docker_configs_prune(struct request *req, const char *label, time_t now,
-    unsigned max);
+ * is before now.  Returns how many, or -1; e stays clear either way. */
+int docker_configs_prune(struct docker *d, struct docker_err *e,
+    const char *label, time_t now, unsigned max);
 
 void service_free(struct service *svc);
 

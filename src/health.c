@@ -47,9 +47,8 @@ health_run(struct request *req)
 	int docker_ok, bs_ok = 1, storage_ok = 1;
 	cJSON *r;
 
-	docker_ok = docker_ping(req) == 0;
-	/* The check's outcome is the answer, not a request failure. */
-	req->status = 0;
+	docker_ok = docker_prepare(req->docker, req->cfg, &req->docker_err) ==
+	    0 && docker_ping(req->docker, &req->docker_err) == 0;
 	if ((r = cJSON_CreateObject()) == NULL)
 		return req_fail(req, 500, "out of memory");
 	req->result = r;

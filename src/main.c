@@ -12,20 +12,15 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "api.h"
 #include "audit.h"
-#include "auth.h"
 #include "cfg.h"
-#include "deploy.h"
 #include "docker.h"
-#include "health.h"
-#include "history.h"
 #include "io.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "respond.h"
-#include "route.h"
-#include "status.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -113,24 +108,6 @@ log_request(const struct request *req, const char *audit_hash)
 	    audit_hash[0] ? " audit=" : "", audit_hash);
 }
 
-/* The query, the body where the action takes one, then the signature. */
-static int
-read_and_verify(struct request *req)
-{
-	if (req_parse_query(req) == -1)
-		return -1;
-	if (req->action == ACT_STATUS || req->action == ACT_METRICS ||
-	    req->action == ACT_HISTORY) {
-		if (req->wait_s != WAIT_NONE || req->dry_run)
-			return req_fail(req, 400, "wait and dry_run apply to "
-			    "deploys and rollbacks");
-	} else if (req_read_body(req) == -1)
-		return -1;
-	/* Read in full: the deadline for sending it no longer applies. */
-	io_input_done(req->io);
-	return auth_signature(req);
-}
-
 static void
 handle(struct io *io, struct docker *d, const struct config *cfg,
     const char *cfg_error)
@@ -138,38 +115,12 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 	struct request req;
 	char audit_hash[17] = "";
 
-	/* Data flows one way: settings, route, identity, scope, body,
-	 * signature, validation, then the only step that talks to Docker. */
-	if (req_init(&req, io, d, cfg, cfg_error) == 0 && route(&req) == 0 &&
-	    req.action == ACT_HEALTH)
-		health_run(&req);
-	else if (req.status == 0 && auth_check(&req) == 0 &&
-	    auth_scope(&req) == 0 && read_and_verify(&req) == 0) {
-		req.authorized = 1;
-		switch (req.action) {
-		case ACT_DEPLOY:
-			if (deploy_parse(&req) == 0)
-				deploy_run(&req);
-			break;
-		case ACT_ROLLBACK:
-			if (deploy_parse(&req) == 0)
-				rollback_run(&req);
-			break;
-		case ACT_STATUS:
-			status_run(&req);
-			break;
-		case ACT_METRICS:
-			metrics_run(&req);
-			break;
-		case ACT_HISTORY:
-			history_run(&req);
-			break;
-		case ACT_NONE:
-		default:
-			req_fail(&req, 404, "no such endpoint");
-			break;
-		}
-	}
+	/* Data flows one way (api.c): settings, route, identity, scope,
+	 * body, signature, validation, then the only step that talks to
+	 * Docker. */
+	if (req_init(&req, io, d, cfg, cfg_error) == 0 &&
+	    api_prepare(&req) == 0)
+		api_run(&req);
 	if (req.status == 0 && req.result == NULL && req.text_type == NULL)
 		req_fail(&req, 500, "no result");
 	if (req.status == 0)

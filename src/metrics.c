@@ -11,6 +11,7 @@
 #include "curlapi.h"
 #include "docker.h"
 #include "log.h"
+#include "api.h"
 #include "metrics.h"
 #include "mstore.h"
 #include "request.h"

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api.h"
 #include "beanstalk.h"
 #include "buf.h"
 #include "cfg.h"
@@ -56,7 +57,7 @@ notify_values(const struct request *req, const char **v, char *time_buf,
 	v[NF_SERVICE_ID] = req->service_id;
 	v[NF_IMAGE] = req->new_image;
 	v[NF_PREVIOUS_IMAGE] = req->prev_image;
-	v[NF_ACTION] = req->action == ACT_ROLLBACK ? "rollback" : "deploy";
+	v[NF_ACTION] = action_name(req->action);
 	v[NF_STATE] = req->state ? req->state : "accepted";
 	/* Swarm's own word on the rollout, else Docker's first warning. */
 	w = req->warnings ? cJSON_GetArrayItem(req->warnings, 0) : NULL;

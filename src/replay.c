@@ -31,7 +31,7 @@ replay_record(struct request *req, const char *kind, const char *key,
 	struct buf in;
 	int rc;
 
-	if (docker_prepare(req) == -1)
+	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1)
 		return -1;
 	/* The kind keeps a delivery ID apart from a signature. */
 	buf_init(&in, klen + strlen(key) + 16);
@@ -44,16 +44,20 @@ replay_record(struct request *req, const char *kind, const char *key,
 	memcpy(name, NAME_PREFIX, sizeof(NAME_PREFIX) - 1);
 	hex_encode(d, NAME_HEX / 2, name + sizeof(NAME_PREFIX) - 1);
 	snprintf(until, sizeof(until), "%lld", (long long)expires);
-	rc = docker_config_create(req, name, EXPIRES_LABEL, until);
+	rc = docker_config_create(req->docker, &req->docker_err, name,
+	    EXPIRES_LABEL, until);
 	if (rc == 0 && d[31] % PRUNE_EVERY == 0)
-		(void)replay_prune(req);
+		(void)docker_configs_prune(req->docker, &req->docker_err,
+		    EXPIRES_LABEL, time(NULL), PRUNE_MAX);
 	return rc;
 }
 
 int
-replay_prune(struct request *req)
+replay_prune(struct docker *d, const struct config *cfg,
+    struct docker_err *e)
 {
-	if (docker_prepare(req) == -1)
+	if (docker_prepare(d, cfg, e) == -1)
 		return -1;
-	return docker_configs_prune(req, EXPIRES_LABEL, time(NULL), PRUNE_MAX);
+	return docker_configs_prune(d, e, EXPIRES_LABEL, time(NULL),
+	    PRUNE_MAX);
 }

@@ -20,7 +20,12 @@ struct request;
 int replay_record(struct request *req, const char *kind, const char *key,
     time_t expires);
 
-/* Removes expired entries; returns how many, or -1. */
-int replay_prune(struct request *req);
+struct config;
+struct docker;
+struct docker_err;
+
+/* Removes expired entries; returns how many, or -1 with e. */
+int replay_prune(struct docker *d, const struct config *cfg,
+    struct docker_err *e);
 
 #endif

@@ -16,28 +16,6 @@
 /* A text answer (a metrics scrape of a full service table) is bounded. */
 #define REQ_TEXT_MAX (16 * 1024 * 1024)
 
-const char *
-action_name(enum action a)
-{
-	switch (a) {
-	case ACT_DEPLOY:
-		return "deploy";
-	case ACT_ROLLBACK:
-		return "rollback";
-	case ACT_STATUS:
-		return "status";
-	case ACT_HEALTH:
-		return "health";
-	case ACT_METRICS:
-		return "metrics";
-	case ACT_HISTORY:
-		return "history";
-	case ACT_NONE:
-	default:
-		return "-";
-	}
-}
-
 /*
  * A FastCGI request's parameters never carry settings: a parameter named
  * like one either makes this request stricter (cfg_tighten, on a copy of
@@ -124,6 +102,34 @@ req_fail(struct request *req, int status, const char *fmt, ...)
 	vsnprintf(req->error, sizeof(req->error), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int
+req_fail_docker(struct request *req)
+{
+	static const int status[] = {
+		[DOCKER_OK] = 500,		/* a failure without a kind */
+		[DOCKER_ERR_SETUP] = 500,
+		[DOCKER_ERR_UNREACHABLE] = 502,
+		[DOCKER_ERR_TIMEOUT] = 504,
+		[DOCKER_ERR_PROTOCOL] = 502,
+		[DOCKER_ERR_NOT_FOUND] = 404,
+		[DOCKER_ERR_NOT_MANAGER] = 503,
+		[DOCKER_ERR_CONFLICT] = 409,
+		[DOCKER_ERR_REFUSED] = 502,
+		[DOCKER_ERR_NOMEM] = 500,
+	};
+	const struct docker_err *e = &req->docker_err;
+	size_t k = (size_t)e->kind;
+
+	return req_fail(req, k < sizeof(status) / sizeof(status[0]) ?
+	    status[k] : 500, "%s", e->msg[0] ? e->msg : "Docker failed");
+}
+
+void
+req_docker_warning(void *req, const char *msg)
+{
+	req_warn(req, msg);
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "docker.h"
 #include "imageref.h"
 
 struct io;
@@ -30,9 +31,6 @@ enum action {
 	ACT_METRICS,		/* GET /metrics */
 	ACT_HISTORY,		/* GET /service/<name>/history */
 };
-
-/* The action's name in logs, the audit trail and metrics ("-": none). */
-const char *action_name(enum action a);
 
 /* History: records per request, by default and at most. */
 #define HISTORY_LIMIT_DEFAULT 20
@@ -98,6 +96,9 @@ struct request {
 	enum notify_state webhook;	/* the notify_url POST */
 	char webhook_error[256];
 
+	/* The last Docker call's error, for req_fail_docker. */
+	struct docker_err docker_err;
+
 	/* The one outcome: status 0 until something decides it. */
 	int status;
 	char error[512];	/* client-safe message for errors */
@@ -117,6 +118,16 @@ int req_init(struct request *req, struct io *io, struct docker *d,
  * that a failure reads "return req_fail(req, 404, ...)". */
 int req_fail(struct request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Fails the request with the HTTP status that req->docker_err's kind
+ * maps to (the one table of it, in request.c) and its message.  Returns
+ * -1, as req_fail.
+ */
+int req_fail_docker(struct request *req);
+
+/* A docker_warn_fn: Docker's warnings go into the answer. */
+void req_docker_warning(void *req, const char *msg);
 
 /* Adds a warning for the response (copied). */
 void req_warn(struct request *req, const char *msg);

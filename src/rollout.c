@@ -65,8 +65,11 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 		struct task_count tc;
 		const char *st;
 
-		if (docker_service_get(req, service_id, &svc) == -1)
+		if (docker_service_get(req->docker, &req->docker_err,
+		    service_id, &svc) == -1) {
+			req_fail_docker(req);
 			return ROLLOUT_ERROR;
+		}
 		st = svc.update_state;
 		if (*st != '\0')
 			last = known_state(st);
@@ -90,8 +93,10 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 			/* No UpdateStatus: either the updater has not started
 			 * yet, or no task had to change.  Converged tasks that
 			 * stay converged tell the two apart. */
-			if (docker_tasks(req, service_id, &tc) == -1) {
+			if (docker_tasks(req->docker, &req->docker_err,
+			    service_id, &tc) == -1) {
 				service_free(&svc);
+				req_fail_docker(req);
 				return ROLLOUT_ERROR;
 			}
 			if (!converged(&svc, &tc))

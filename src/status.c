@@ -22,17 +22,23 @@ status_run(struct request *req)
 	int rc = -1;
 
 	memset(&svc, 0, sizeof(svc));
-	if (docker_prepare(req) == -1 ||
-	    docker_service_get(req, req->service, &svc) == -1 ||
-	    auth_scope_service(req, svc.name) == -1)
+	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1 ||
+	    docker_service_get(req->docker, &req->docker_err, req->service,
+	    &svc) == -1) {
+		req_fail_docker(req);
+		goto out;
+	}
+	if (auth_scope_service(req, svc.name) == -1)
 		goto out;
 	if (!svc.allow_updates) {
 		req_fail(req, 403, "service %s is not labelled "
 		    "deployer.allowUpdates=true", req->service);
 		goto out;
 	}
-	if (docker_tasks(req, svc.id, &tc) == -1)
+	if (docker_tasks(req->docker, &req->docker_err, svc.id, &tc) == -1) {
+		req_fail_docker(req);
 		goto out;
+	}
 	if ((r = cJSON_CreateObject()) == NULL) {
 		req_fail(req, 500, "out of memory");
 		goto out;

@@ -23,6 +23,7 @@
 #include "request.h"
 #include "respond.h"
 #include "route.h"
+#include "api.h"
 #include "fuzz.h"
 
 /*
@@ -39,11 +40,10 @@
  * The variables go into the environment with putenv() on static buffers
  * (setenv() would keep every distinct value forever), the body into a
  * memfd on fd 0.  Then exactly what main.c's handle() does, minus
- * anything that talks to Docker: req_init, route (GET /health stops
- * there: health_run asks Docker), auth_check, auth_scope, and
- * read_and_verify's req_parse_query, req_read_body and auth_signature,
- * then deploy_parse for a deploy or rollback; audit_record (a no-op: no
- * audit_file); respond() into a memfd on fd 1, which is checked and
+ * anything that talks to Docker: req_init and api_prepare (the same
+ * function: route, auth_check, auth_scope, the query, the body,
+ * auth_signature, body_parse), but not api_run; audit_record (a no-op:
+ * no audit_file); respond() into a memfd on fd 1, which is checked and
  * thrown away; req_free.
  *
  * The configuration is made once by cfg_load from a fixed environment
@@ -274,54 +274,32 @@ check_response(const struct request *req, const char *r, size_t n)
 	FUZZ_ASSERT(memmem(r + hl, n - hl, want, strlen(want)) != NULL);
 }
 
-/* main.c's read_and_verify(). */
-static int
-read_and_verify(struct request *req)
-{
-	if (req->action != ACT_STATUS && (req_parse_query(req) == -1 ||
-	    req_read_body(req) == -1))
-		return -1;
-	return auth_signature(req);
-}
-
-/* main.c's handle() up to the Docker call; 1 when it got there. */
+/* main.c's handle() up to the Docker call (api_prepare, the same
+ * function); 1 when it got there. */
 static int
 run(struct fixture *f, struct request *req, struct io *io)
 {
 	struct imageref ref;
 	const char *errstr;
-	int routed = 0, parsed = 0, reached = 0;
+	int routed, parsed, reached = 0;
 
 	if (req_init(req, io, NULL, &f->cfg, NULL) == 0 &&
-	    (routed = (route(req) == 0)) && req->action == ACT_HEALTH) {
-		reached = 1;	/* main.c calls health_run */
-	} else if (req->status == 0 && auth_check(req) == 0 &&
-	    auth_scope(req) == 0 && read_and_verify(req) == 0) {
+	    api_prepare(req) == 0)
+		reached = 1;	/* main.c calls api_run: Docker */
+	routed = req->action != ACT_NONE;
+	parsed = reached && (req->action == ACT_DEPLOY ||
+	    req->action == ACT_ROLLBACK);
+	if (reached && (api_action(req->action)->flags & API_TOKEN)) {
 		FUZZ_ASSERT(req->token != NULL && req->token_name != NULL);
 		FUZZ_ASSERT(req->token->signature == CFG_SIG_NONE);
-		switch (req->action) {
-		case ACT_DEPLOY:
-		case ACT_ROLLBACK:
-			/* Here main.c calls deploy_run or rollback_run. */
-			if (deploy_parse(req) == 0)
-				parsed = reached = 1;
-			break;
-		case ACT_STATUS:
-			reached = 1;	/* main.c calls status_run */
-			break;
-		case ACT_HEALTH:
-		case ACT_NONE:
-		default:
-			FUZZ_ASSERT(0);
-			break;
-		}
 	}
 	/* Every stop before Docker is a failure with a status. */
 	FUZZ_ASSERT(reached == (req->status == 0));
 	if (routed) {
 		FUZZ_ASSERT(req->action != ACT_NONE);
 		FUZZ_ASSERT(req->path[0] == '/');
-		if (req->action != ACT_HEALTH)
+		if (req->action != ACT_HEALTH &&
+		    req->action != ACT_METRICS)
 			FUZZ_ASSERT(service_name_valid(req->service,
 			    strlen(req->service)));
 	}
