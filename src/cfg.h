@@ -33,9 +33,10 @@ enum notify_field {
 	NF_SERVICE_ID,
 	NF_IMAGE,		/* the image now in the spec */
 	NF_PREVIOUS_IMAGE,
-	NF_ACTION,		/* "deploy" */
-	NF_STATE,		/* "accepted" */
-	NF_MESSAGE,		/* Docker's warnings, joined */
+	NF_ACTION,		/* "deploy", "rollback": api.c's names */
+	NF_STATE,		/* "accepted", "completed", ... */
+	NF_MESSAGE,		/* Swarm's UpdateStatus message, else Docker's
+				 * first warning */
 	NF_REQUEST_ID,
 	NF_REMOTE_ADDR,
 	NF_TOKEN_NAME,

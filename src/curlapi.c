@@ -77,9 +77,3 @@ curlapi_get(const char **errstr)
 	loaded = 1;
 	return &api;
 }
-
-int
-curlapi_loaded(void)
-{
-	return loaded;
-}

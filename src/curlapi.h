@@ -30,7 +30,4 @@ struct curl_api {
 /* Loads and initialises libcurl once; NULL with *errstr on failure. */
 const struct curl_api *curlapi_get(const char **errstr);
 
-/* 1 once libcurl is in the process (for tests and the log). */
-int curlapi_loaded(void);
-
 #endif

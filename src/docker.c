@@ -1,5 +1,6 @@
 /* docker.c: the Docker Engine API calls a deploy makes */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 /* Docker 1.13 (API 1.25) brought ForceUpdate, Warnings, UpdateStatus,
  * registryAuthFrom and the Api-Version header; older daemons are refused. */
 #define API_MIN_MINOR 25
+/* "sha256:" and 64 hex digits. */
+#define SHA256_DIGEST_REF_LEN (7 + 64)
 
 static const char *const path_spec[] = {"Spec", NULL};
 static const char *const path_version[] = {"Version", "Index", NULL};
@@ -452,8 +455,7 @@ url_encode(const char *s, char *out, size_t outlen)
 
 		if (o + 4 > outlen)
 			return -1;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')
+		if (ch_alnum(c) || c == '-' || c == '_' || c == '.')
 			out[o++] = (char)c;
 		else {
 			out[o++] = '%';
@@ -553,7 +555,7 @@ docker_resolve(struct docker *d, struct docker_err *e, const char *name,
 	desc = cJSON_GetObjectItemCaseSensitive(root, "Descriptor");
 	dg = cJSON_GetObjectItemCaseSensitive(desc, "digest");
 	if (!cJSON_IsString(dg) || strncmp(dg->valuestring, "sha256:", 7) != 0 ||
-	    strlen(dg->valuestring) != 71) {
+	    strlen(dg->valuestring) != SHA256_DIGEST_REF_LEN) {
 		snprintf(why, whylen, "the registry sent no sha256 digest");
 		goto out;
 	}

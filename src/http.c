@@ -11,6 +11,7 @@
 #include "curlapi.h"
 
 #include "http.h"
+#include "util.h"
 
 #define UNIX_PATH_MAX 107	/* sun_path on Linux, without the NUL */
 
@@ -146,14 +147,13 @@ setup(struct http_client *c, const struct http_target *t,
 	/* As the docker CLI: files that are not there are left out (a
 	 * daemon may not ask for a client certificate). */
 	if (t->cert_path != NULL) {
-		snprintf(file, sizeof(file), "%s/ca.pem", t->cert_path);
+		path_join(file, sizeof(file), t->cert_path, "ca.pem");
 		if (access(file, R_OK) == 0)
 			api->easy_setopt(h, CURLOPT_CAINFO, file);
-		snprintf(file, sizeof(file), "%s/cert.pem", t->cert_path);
+		path_join(file, sizeof(file), t->cert_path, "cert.pem");
 		if (access(file, R_OK) == 0) {
 			api->easy_setopt(h, CURLOPT_SSLCERT, file);
-			snprintf(file, sizeof(file), "%s/key.pem",
-			    t->cert_path);
+			path_join(file, sizeof(file), t->cert_path, "key.pem");
 			api->easy_setopt(h, CURLOPT_SSLKEY, file);
 		}
 	}

@@ -61,8 +61,9 @@ void http_close(struct http_client *c);
 /*
  * POSTs body as application/json to url (http or https, no redirects,
  * proxies from the environment ignored), for webhook notifications.
- * Returns 0 for a 2xx answer, else -1 with *errstr (static or the
- * libcurl message) and *status (0 when no answer came).
+ * Returns 0 for a 2xx answer, else -1 with the reason (libcurl's
+ * message, or the HTTP status) in errbuf and *status (0 when no answer
+ * came).
  */
 int http_post_json(const char *url, const char *body, size_t n,
     int timeout_ms, long *status, char *errbuf, size_t errlen);

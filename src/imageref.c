@@ -1,5 +1,6 @@
 /* imageref.c: Docker image references: grammar, normalisation */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -21,42 +22,6 @@
 #define HUB_LEGACY_DOMAIN "index.docker.io"
 #define HUB_OFFICIAL "library/"	/* Docker Hub's namespace for "nginx" */
 #define ID_HEX_LEN 64		/* a sha256 image ID written as hex */
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_lower(unsigned char c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static int
-is_upper(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_digit(c) || is_lower(c) || is_upper(c);
-}
-
-static int
-is_lowerhex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f');
-}
-
-static int
-is_hex(unsigned char c)
-{
-	return is_lowerhex(c) || (c >= 'A' && c <= 'F');
-}
 
 /* The separators allowed inside a digest algorithm name. */
 static int
@@ -94,10 +59,10 @@ component_ok(const unsigned char *s, size_t n, int *upper)
 
 	for (;;) {
 		/* One run of [a-z0-9]+ (or uppercase, noted). */
-		if (i == n || !is_alnum(s[i]))
+		if (i == n || !ch_alnum(s[i]))
 			return 0;
-		while (i < n && is_alnum(s[i])) {
-			if (is_upper(s[i]))
+		while (i < n && ch_alnum(s[i])) {
+			if (ch_upper(s[i]))
 				*upper = 1;
 			i++;
 		}
@@ -127,7 +92,7 @@ dns_host_ok(const unsigned char *s, size_t n)
 
 	for (i = 0; i <= n; i++) {
 		if (i < n && s[i] != '.') {
-			if (!is_alnum(s[i]) && s[i] != '-')
+			if (!ch_alnum(s[i]) && s[i] != '-')
 				return 0;
 			continue;
 		}
@@ -147,7 +112,7 @@ domain_ok(const unsigned char *s, size_t n)
 
 	if (n > 0 && s[0] == '[') {
 		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!is_hex(s[i]) && s[i] != ':')
+			if (!ch_hex(s[i]) && s[i] != ':')
 				return 0;
 		if (i == n || i == 1)
 			return 0;	/* no ']', or "[]" */
@@ -163,7 +128,7 @@ domain_ok(const unsigned char *s, size_t n)
 	if (s[hostlen] != ':' || hostlen + 1 == n)
 		return 0;
 	for (i = hostlen + 1; i < n; i++)
-		if (!is_digit(s[i]))
+		if (!ch_digit(s[i]))
 			return 0;
 	return 1;
 }
@@ -174,10 +139,10 @@ tag_ok(const unsigned char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > REF_TAG_MAX || !(is_alnum(s[0]) || s[0] == '_'))
+	if (n == 0 || n > REF_TAG_MAX || !(ch_alnum(s[0]) || s[0] == '_'))
 		return 0;
 	for (i = 1; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' &&
+		if (!ch_alnum(s[i]) && s[i] != '_' && s[i] != '.' &&
 		    s[i] != '-')
 			return 0;
 	return 1;
@@ -208,9 +173,9 @@ digest_ok(const unsigned char *s, size_t n, const char **errstr)
 		int valid;
 
 		if (i == 0 || is_algsep(s[i - 1]))
-			valid = is_lower(s[i]) || is_upper(s[i]);
+			valid = ch_lower(s[i]) || ch_upper(s[i]);
 		else
-			valid = is_alnum(s[i]) || is_algsep(s[i]);
+			valid = ch_alnum(s[i]) || is_algsep(s[i]);
 		if (!valid)
 			return fail(errstr, "invalid digest format");
 	}
@@ -219,7 +184,7 @@ digest_ok(const unsigned char *s, size_t n, const char **errstr)
 		return fail(errstr, "invalid digest format");
 	/* Encoded part. */
 	for (j = alen + 1; j < n; j++)
-		if (!is_hex(s[j]))
+		if (!ch_hex(s[j]))
 			return fail(errstr, "invalid digest format");
 	if (n - alen - 1 < 32)
 		return fail(errstr, "invalid digest format");
@@ -231,7 +196,7 @@ digest_ok(const unsigned char *s, size_t n, const char **errstr)
 		if (n - alen - 1 != algs[i].hexlen)
 			return fail(errstr, "invalid checksum digest length");
 		for (j = alen + 1; j < n; j++)
-			if (!is_lowerhex(s[j]))
+			if (!ch_lowerhex(s[j]))
 				return fail(errstr,
 				    "invalid checksum digest format "
 				    "(hex must be lowercase)");
@@ -254,7 +219,7 @@ looks_like_domain(const unsigned char *s, size_t n)
 	if (n == 9 && memcmp(s, "localhost", 9) == 0)
 		return 1;
 	for (i = 0; i < n; i++)
-		if (s[i] == '.' || s[i] == ':' || is_upper(s[i]))
+		if (s[i] == '.' || s[i] == ':' || ch_upper(s[i]))
 			return 1;
 	return 0;
 }
@@ -312,7 +277,7 @@ check_bytes(const unsigned char *u, size_t n, const char **errstr)
 		    "non-ASCII byte");
 	/* A bare image ID is refused, as ParseNormalizedNamed does. */
 	if (n == ID_HEX_LEN) {
-		for (i = 0; i < n && is_lowerhex(u[i]); i++)
+		for (i = 0; i < n && ch_lowerhex(u[i]); i++)
 			;
 		if (i == n)
 			return fail(errstr, "a 64-character hex image ID is "

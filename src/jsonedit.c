@@ -1,5 +1,6 @@
 /* jsonedit.c: find and replace values in JSON text without reprinting it */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <string.h>
@@ -57,12 +58,6 @@ skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* The four hex digits at s[i..i+4), which must lie before end. */
 static int
 hex4(const char *s, size_t end, size_t i, unsigned *cp)
@@ -75,7 +70,7 @@ hex4(const char *s, size_t end, size_t i, unsigned *cp)
 	*cp = 0;
 	for (k = 0; k < 4; k++) {
 		c = s[i + k];
-		if (is_digit(c))
+		if (ch_digit((unsigned char)c))
 			*cp = *cp << 4 | (unsigned)(c - '0');
 		else if (c >= 'a' && c <= 'f')
 			*cp = *cp << 4 | (unsigned)(c - 'a' + 10);
@@ -219,7 +214,7 @@ digits(const char *s, size_t n, size_t *ip)
 {
 	size_t i = *ip;
 
-	while (i < n && is_digit(s[i]))
+	while (i < n && ch_digit((unsigned char)s[i]))
 		i++;
 	if (i == *ip)
 		return 0;

@@ -1,5 +1,6 @@
 /* request.c: all state of one request, created and freed in one place */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <errno.h>
@@ -202,7 +203,7 @@ req_parse_query(struct request *req)
 	if (strlen(q) > PATH_MAX_LEN)
 		return req_fail(req, 400, "query string too long");
 	for (p = q; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		if (!(ch_lower((unsigned char)*p) || ch_digit((unsigned char)*p) ||
 		    *p == '_' || *p == '=' || *p == '&'))
 			return req_fail(req, 400, "invalid byte in query "
 			    "string");

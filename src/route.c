@@ -1,5 +1,6 @@
 /* route.c: which action a method and path ask for */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <stddef.h>
@@ -40,8 +41,7 @@ service_name_valid(const char *s, size_t n)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
-		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9');
+		int alnum = ch_alnum((unsigned char)c);
 
 		if (!alnum && c != '-' && c != '_')
 			return 0;
@@ -55,8 +55,7 @@ service_name_valid(const char *s, size_t n)
 static int
 path_byte_ok(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' ||
+	return ch_alnum(c) || c == '/' || c == '-' || c == '_' ||
 	    c == '.';
 }
 

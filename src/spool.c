@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "notify.h"
 #include "spool.h"
 #include "util.h"
 
@@ -26,7 +27,7 @@
 #define NAME_MAX_LEN 48
 /* A message is at most beanstalkd's default job size (notify.h) plus
  * the two header lines. */
-#define FILE_MAX (65535 + sizeof(SPOOL_MAGIC) + 5 + BS_TUBE_MAX + 1)
+#define FILE_MAX (NOTIFY_BODY_MAX + sizeof(SPOOL_MAGIC) + 5 + BS_TUBE_MAX + 1)
 
 static int
 is_message(const char *name)
@@ -144,12 +145,13 @@ free_list(char **v, size_t n)
 static void
 dead_letter(struct spool *s, const char *name, const char *why)
 {
-	char from[4096], to[4096];
+	char from[4096], dir[4096], to[4096];
 
-	snprintf(from, sizeof(from), "%s/%s", s->dir, name);
-	snprintf(to, sizeof(to), "%s/failed", s->dir);
-	mkdir(to, 0700);
-	snprintf(to, sizeof(to), "%s/failed/%s", s->dir, name);
+	if (path_join(from, sizeof(from), s->dir, name) == -1 ||
+	    path_join(dir, sizeof(dir), s->dir, "failed") == -1 ||
+	    path_join(to, sizeof(to), dir, name) == -1)
+		return;
+	mkdir(dir, 0700);
 	if (rename(from, to) == -1)
 		unlink(from);
 	log_warnx("spool: message %s can never be delivered (%s); moved to "
@@ -193,7 +195,8 @@ drain(struct spool *s, unsigned *sent)
 		uint64_t id;
 		size_t tl;
 
-		snprintf(path, sizeof(path), "%s/%s", s->dir, names[i]);
+		if (path_join(path, sizeof(path), s->dir, names[i]) == -1)
+			continue;
 		if (too_old(s, names[i])) {
 			log_warnx("spool: message %s is older than %u s; "
 			    "dropped", names[i], s->max_age_s);
@@ -279,8 +282,13 @@ store(struct spool *s, const char *msg, size_t n, const char **why)
 	snprintf(name, sizeof(name), "%020llu-%010ld-%.4s.msg",
 	    (unsigned long long)ts.tv_sec * 1000000000ull +
 	    (unsigned long long)ts.tv_nsec, (long)getpid(), rid);
-	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", s->dir, name);
+	if (path_join(path, sizeof(path), s->dir, name) == -1 ||
+	    path_join(tmp, sizeof(tmp), s->dir, ".tmp-") == -1 ||
+	    strlen(tmp) + strlen(name) >= sizeof(tmp)) {
+		*why = "the spool directory's path is too long";
+		return -1;
+	}
+	memcpy(tmp + strlen(tmp), name, strlen(name) + 1);
 
 	buf_init(&m, FILE_MAX);
 	if (buf_addstr(&m, SPOOL_MAGIC) == -1 ||

@@ -1,5 +1,6 @@
 /* token.c: the credentials a request may present, as configured */
 /* SPDX-License-Identifier: MIT */
+#include "chars.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -19,9 +20,8 @@ token_name_valid(const char *n)
 	if (len == 0 || len > CFG_TOKEN_NAME_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' &&
-		    n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
-		    n[i] == '-' || n[i] == '_'))
+		if (!ch_alnum((unsigned char)n[i]) && n[i] != '-' &&
+		    n[i] != '_')
 			return 0;
 	return 1;
 }

@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "chars.h"
 #include "util.h"
 
 int
@@ -102,12 +103,14 @@ hex_encode(const void *p, size_t n, char *out)
 static int
 hex_digit(char ch, int any_case)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (any_case && ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
+	unsigned char c = (unsigned char)ch;
+
+	if (ch_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (any_case && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
