@@ -61,11 +61,15 @@ health_run(struct request *req)
 		cJSON_AddStringToObject(r, "beanstalkd", bs_ok ? "ok" : errstr);
 	} else
 		cJSON_AddStringToObject(r, "beanstalkd", "not configured");
+	/* Storage is reported; only an audit file the configuration
+	 * requires makes the process unhealthy (deploys would get 503). */
 	nst = health_storage(req->cfg, st);
 	for (i = 0; i < nst; i++) {
 		cJSON_AddStringToObject(r, st[i].what, st[i].ok ? "ok" :
 		    st[i].why);
-		storage_ok &= st[i].ok;
+		if (!st[i].ok && strcmp(st[i].what, "audit") == 0 &&
+		    req->cfg->audit_required)
+			storage_ok = 0;
 	}
 	if (!docker_ok || !bs_ok || !storage_ok)
 		return req_fail(req, 503, "not healthy");

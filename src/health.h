@@ -7,8 +7,10 @@ struct request;
 struct config;
 
 /* GET /health (no token): 200 when Docker answers /_ping and, when
- * notifications are on, beanstalkd takes "use"; 503 otherwise.  Touches
- * nothing else, so it is cheap and safe to expose to a load balancer. */
+ * notifications are on, beanstalkd takes "use" (and, with
+ * audit_required, the audit file can be written); 503 otherwise.  The
+ * spool and the audit file are reported either way.  Writes nothing, so
+ * it is cheap and safe to expose to a load balancer. */
 int health_run(struct request *req);
 
 /* One place the process writes, and whether it can. */

@@ -310,16 +310,33 @@ io_open(struct io *io, int listen_fd, const char **errstr)
 	return 0;
 }
 
-/* One connection from the listening socket: the fd, 0 to look again
+/* A kept connection leaves the watched set (it is being served, or
+ * closed). */
+static void
+unkeep(struct io *io, size_t i)
+{
+	io->kept[i] = io->kept[--io->nkept];
+}
+
+/* Keeps fd for the web server's next request; the oldest kept
+ * connection makes room when the set is full. */
+static void
+keep(struct io *io, int fd)
+{
+	if (io->nkept == IO_KEPT_MAX) {
+		close(io->kept[0]);
+		unkeep(io, 0);
+	}
+	io->kept[io->nkept++] = fd;
+}
+
+/* Accepts what the listening socket has: the fd, 0 to look again
  * (nothing there, or a passing error), -1 to give up. */
 static int
-take_connection(struct io *io)
+accept_new(struct io *io)
 {
-	struct pollfd p = {io->listen_fd, POLLIN, 0};
 	int fd;
 
-	if (poll(&p, 1, -1) == -1)
-		return errno == EINTR ? 0 : -1;
 	if ((fd = accept4(io->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 		return fd;
 	switch (errno) {
@@ -332,13 +349,46 @@ take_connection(struct io *io)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		/* Out of descriptors: wait for some to come back instead of
-		 * spinning on a connection that stays queued. */
-		poll(NULL, 0, 100);
+		/* Out of descriptors: give one back (the oldest kept
+		 * connection), or wait, instead of spinning. */
+		if (io->nkept > 0) {
+			close(io->kept[0]);
+			unkeep(io, 0);
+		} else
+			poll(NULL, 0, 100);
 		return 0;
 	default:
 		return -1;
 	}
+}
+
+/*
+ * The next connection with a request to read: a new one, or a kept one
+ * that became readable (its next request, or its close, which libfcgi
+ * then sees).  The fd, 0 to look again, -1 to give up.
+ */
+static int
+take_connection(struct io *io)
+{
+	struct pollfd p[IO_KEPT_MAX + 1];
+	size_t i;
+	int fd;
+
+	p[0].fd = io->listen_fd;
+	p[0].events = POLLIN;
+	for (i = 0; i < io->nkept; i++) {
+		p[i + 1].fd = io->kept[i];
+		p[i + 1].events = POLLIN;
+	}
+	if (poll(p, io->nkept + 1, -1) == -1)
+		return errno == EINTR ? 0 : -1;
+	for (i = io->nkept; i > 0; i--)
+		if (p[i].revents != 0) {
+			fd = io->kept[i - 1];
+			unkeep(io, i - 1);
+			return fd;
+		}
+	return p[0].revents != 0 ? accept_new(io) : 0;
 }
 
 int
@@ -449,7 +499,7 @@ io_finish(struct io *io)
 	struct timeval linger = {2, 0};
 	char chunk[16384];
 	size_t total = 0;
-	int n;
+	int n, fd, want_keep;
 
 	if (!io->in_request)
 		return;
@@ -457,19 +507,31 @@ io_finish(struct io *io)
 	if (!io->fastcgi)
 		return;
 	arm_deadline(-1, 0);
-	/*
-	 * One process serves one connection at a time: a connection kept open
-	 * for the next request (nginx fastcgi_keep_conn) would sit idle in the
-	 * web server's pool while this process waits on it, and requests on
-	 * other connections would wait behind it.  Every connection is closed
-	 * after its request.
-	 */
+	/* What the web server asked for (FCGI_KEEP_CONN); libfcgi keeps the
+	 * connection open when it is set. */
+	want_keep = io->req.keepConnection;
 	io->req.keepConnection = 0;
 	setsockopt(io->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &linger,
 	    sizeof(linger));
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), io->req.in)) > 0 &&
 	    (total += (size_t)n) < IO_DRAIN_MAX)
 		;
+	if (n == 0 && FCGX_GetError(io->req.in) == 0 && want_keep) {
+		/*
+		 * Read to its end: nothing of this request is left on the
+		 * connection, which waits among the kept ones for the next
+		 * request (and nothing of this one is kept: the streams and
+		 * parameters are freed, the request state is the caller's).
+		 */
+		io->req.keepConnection = 1;
+		FCGX_Finish_r(&io->req);
+		/* libfcgi closes it itself when ending the request failed. */
+		if ((fd = io->req.ipcFd) >= 0) {
+			io->req.ipcFd = -1;
+			keep(io, fd);
+		}
+		return;
+	}
 	if (n == 0 && FCGX_GetError(io->req.in) == 0) {
 		/*
 		 * libfcgi ends a connection with shutdown(SHUT_WR) and then
@@ -483,4 +545,13 @@ io_finish(struct io *io)
 		FCGX_Detach(&io->req);
 	}
 	FCGX_Finish_r(&io->req);
+}
+
+void
+io_close(struct io *io)
+{
+	while (io->nkept > 0) {
+		close(io->kept[0]);
+		unkeep(io, 0);
+	}
 }

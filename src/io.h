@@ -11,6 +11,10 @@
  * Above this module CGI and FastCGI look the same: parameters by name, a
  * body to read, a response to write.  Only io.c includes libfcgi.
  */
+/* Idle kept connections one process watches; past it the oldest is
+ * closed (the web server opens a new one when it needs it). */
+#define IO_KEPT_MAX 64
+
 struct io {
 	int fastcgi;		/* 0: one CGI request on stdin/stdout */
 	int listen_fd;		/* FastCGI: the listening socket */
@@ -18,6 +22,11 @@ struct io {
 	int in_request;
 	int request_timeout_ms;	/* a connection's time to send its request */
 	FCGX_Request req;
+	/* Connections the web server keeps open for its next request
+	 * (FCGI_KEEP_CONN, nginx fastcgi_keep_conn on), idle until it
+	 * sends one; watched beside the listening socket. */
+	int kept[IO_KEPT_MAX];
+	size_t nkept;
 };
 
 /* The most of an unread body that is read and dropped after a refusal, so
@@ -64,8 +73,13 @@ char *const *io_params(const struct io *io);
 /* Reads up to n body bytes: >0 bytes read, 0 end of body, -1 error. */
 ssize_t io_read(struct io *io, void *p, size_t n);
 int io_write(struct io *io, const void *p, size_t n);
-/* Ends the current request (flushes, closes the FastCGI connection). */
+/* Ends the current request: flushes, then closes the FastCGI connection,
+ * or keeps it for the next request when the web server asked to
+ * (FCGI_KEEP_CONN) and the request was read to its end. */
 void io_finish(struct io *io);
+
+/* Closes the kept connections (at exit). */
+void io_close(struct io *io);
 
 /* The request has been read: its deadline no longer applies (a waited
  * deploy may take minutes). */

@@ -321,6 +321,7 @@ serve(struct io *io, const struct config *cfg, const char *cfg_error,
 	}
 	if (io->fastcgi)
 		log_info("shutting down");
+	io_close(io);
 	docker_close(&docker);
 	return rc;
 }

@@ -60,7 +60,7 @@ for way in spawn-fcgi socket listen bind; do
 		ws_fill "$ex/deployer-listen.service" "$WORK/$way.service" \
 		    RUNDIR="$rundir"
 		ws_systemd_start "fcgi-$way" "$WORK/$way.service"
-		owner="nobody:www-data 770"
+		owner="nobody:www-data 660"
 		;;
 	bind)
 		# The unit's other way: BIND= instead of --listen.
@@ -72,13 +72,18 @@ for way in spawn-fcgi socket listen bind; do
 		    "the unit with BIND= instead of --listen"
 		ws_fill "$WORK/bind.in" "$WORK/$way.service" RUNDIR="$rundir"
 		ws_systemd_start "fcgi-$way" "$WORK/$way.service"
-		owner="nobody:www-data 770"
+		owner="nobody:www-data 660"
 		;;
 	esac
 	pid=$BG_PID
 	ws_nginx_start "nginx-$way" "$ex/deployer.nginx" RUNDIR="$rundir"
 	ws_cases "nginx+$way"
 	[ "$way" != listen ] || ws_wait_case "nginx+$way"
+	# fastcgi_keep_conn: nginx's connection stays open after its
+	# requests, and the process still answered every other client.
+	kept=$(ss -xH state established | grep -cF -- "$WS_SOCK") || true
+	ok "$([ "$kept" -ge 1 ]; echo $?)" \
+	    "$way: nginx keeps its FastCGI connection between requests"
 	groups="nobody docker docker"
 	case $way in
 	listen | bind) groups="nobody www-data docker" ;;

@@ -137,6 +137,12 @@ run_all cgi "$url_cgi"
 run_all fastcgi "$url_fcgi"
 d=$(diff "$WORK/cgi.answers" "$WORK/fastcgi.answers") || true
 is "$d" "" "FastCGI answers exactly as CGI does, request by request"
+# The example keeps nginx's connections (fastcgi_keep_conn): the mixed
+# requests above went request after request down kept connections, and
+# nothing of one reached the next.
+kept=$(ss -xH state established | grep -cF -- "$WORK/run-fcgi/") || true
+ok "$([ "$kept" -ge 1 ]; echo $?)" \
+    "... over connections nginx keeps open between requests ($kept open)"
 like "$(sed -n 1p "$WORK/fastcgi.answers")" '^200 .*"state":"accepted"' \
     "... a deploy answer, for instance"
 

@@ -3,7 +3,8 @@
 # kind of rejection, status reads, deploys on a real service, health)
 # under valgrind, or LeakSanitizer in a sanitizer build: no leak, no
 # descriptor growth, flat memory, every answer as expected; then another
-# 3,000 with the settings in each request's parameters
+# 3,000 whose parameters make each request stricter, or name a setting
+# that a request may not change (refused)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "${0%/*}/../lib.sh"
@@ -13,7 +14,7 @@ LOAD=$top_builddir/tests/tools/fcgi-load
 [ -x "$DEPLOYER" ] || bail_out "$DEPLOYER is not built"
 N=${SOAK_REQUESTS:-10000}
 WARM=${SOAK_WARMUP:-1000}
-# A second, shorter run: settings as FastCGI parameters of each request.
+# A second, shorter run: settings among each request's parameters.
 N2=${SOAK_PARAM_REQUESTS:-3000}
 WARM2=${SOAK_PARAM_WARMUP:-500}
 TOKEN=t0ken-$$
@@ -60,10 +61,7 @@ big=$(head -c 65600 /dev/zero | tr '\0' a)
 long=$(head -c 2000 /dev/zero | tr '\0' x)
 deep=$(head -c 3000 /dev/zero | tr '\0' '[')
 mix() {
-	local IFS=$'\t' never=200
-	# Settings among the parameters apply only to a process without a
-	# token of its own; then a broken one is a 500.
-	[ $# = 0 ] || never=500
+	local IFS=$'\t'
 	{
 		printf '%s\n' '# EXPECT METHOD PATH AUTHORIZATION BODY [PARAM...]'
 		printf '200\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" "$B1"
@@ -90,9 +88,11 @@ mix() {
 		printf '200\tGET\t/health\t-\t-\n'
 		printf '200\tHEAD\t/health\t-\t-\n'
 		printf '200\tPUT\t/service/soak\t%s\t%s\n' "$TOKEN" "$B2"
-		printf '200\tGET\t/service/soak\t%s\t-\t%s\n' "$TOKEN" \
+		# A request never changes a setting: refused, whatever its
+		# value.
+		printf '400\tGET\t/service/soak\t%s\t-\t%s\n' "$TOKEN" \
 		    DEPLOYER_DOCKER_TIMEOUT=20
-		printf '%s\tGET\t/service/soak\t%s\t-\t%s\n' "$never" "$TOKEN" \
+		printf '400\tGET\t/service/soak\t%s\t-\t%s\n' "$TOKEN" \
 		    DEPLOYER_DOCKER_TIMEOUT=never
 	} | while IFS= read -r line; do
 		case $line in
@@ -231,10 +231,9 @@ soak() {
 mix >"$WORK/soak.kinds"
 soak "settings in the environment" "$WORK/soak.kinds" "$N" "$WARM"
 
-# A process without a token: every request brings its settings as
-# FastCGI parameters, and each one loads a configuration of its own.
-CGI_ENV="DEPLOYER_SPOOL_DIR=off"
-mix "TOKEN=$TOKEN" "DOCKER_HOST=$DOCKER_HOST" "NOTIFY_FLAGS=$NOTIFY" \
-    DEPLOYER_SPOOL_DIR=off >"$WORK/params.kinds"
-soak "settings in the parameters" "$WORK/params.kinds" "$N2" "$WARM2"
+# Every request carries the parameters a location may set to make it
+# stricter (a copy of the settings per request, nothing kept).
+mix DEPLOYER_WAIT_MAX=600 DEPLOYER_MAX_BODY=65536 >"$WORK/params.kinds"
+soak "stricter settings in the parameters" "$WORK/params.kinds" "$N2" \
+    "$WARM2"
 done_testing

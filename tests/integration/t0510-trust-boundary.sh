@@ -141,8 +141,8 @@ like "$(cat "$WORK/deployer.log")" "spool: directory $WORK/no/such/spool cannot 
     "... and so does the log"
 CGI_ENV="DEPLOYER_CONFIG=$WORK/spool.conf NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=$WORK/no/such/spool" \
     run_cgi GET /health
-is "$STATUS" 503 "/health reports the spool"
-like "$(json_get spool)" "cannot be created" "... with the reason"
+is "$STATUS" 503 "/health with beanstalkd down: 503"
+like "$(json_get spool)" "cannot be created" "... and it reports the spool with the reason"
 CGI_ENV="DEPLOYER_CONFIG=$WORK/spool.conf NOTIFY_FLAGS=$NOTIFY DEPLOYER_SPOOL_DIR=$WORK/spool" \
     run_cgi PUT /service/blog '{"image": "local/app:v3"}'
 is "$(json_get notification)" spooled "a spool directory that is not there yet is made"
