@@ -83,6 +83,19 @@ header(struct corpus *c, char *line)
 		c->values[set][i++] = unb64(w, NULL);
 }
 
+/* Frees the field names and value sets the header lines made. */
+static void
+corpus_free(struct corpus *c)
+{
+	size_t i, set;
+
+	for (i = 0; i < c->nfields; i++) {
+		free(c->fields[i]);
+		for (set = 0; set < MAX_SETS; set++)
+			free(c->values[set][i]);
+	}
+}
+
 /* What this engine does with src: 0 refused at load, 1 refused when
  * rendered, 2 rendered into out. */
 static int
@@ -192,7 +205,7 @@ main(void)
 			w[i] = strtok_r(i == 0 ? line : NULL, " \n", &save);
 		if (w[0] == NULL || w[1] == NULL || w[2] == NULL)
 			continue;
-		one(&c, atoi(w[0]), w[1], w[2], w[3]);
+		one(&c, (int)strtol(w[0], NULL, 10), w[1], w[2], w[3]);
 		total++;
 	}
 	fclose(f);
@@ -210,5 +223,6 @@ main(void)
 	free(line);
 	free(file);
 	free(c.known);
+	corpus_free(&c);
 	return c.listing ? 0 : tap_done();
 }
