@@ -33,7 +33,8 @@ admin_hash_token(const char *name)
 	size_t n;
 
 	if (!token_name_valid(name)) {
-		fprintf(stderr, "deployer: token names are 1-%d of A-Za-z0-9_-\n",
+		fprintf(stderr,
+		    "deployer: token names are 1-%d of A-Za-z0-9_-\n",
 		    CFG_TOKEN_NAME_MAX);
 		return 2;
 	}
@@ -51,7 +52,8 @@ admin_hash_token(const char *name)
 	/* A hash is only as strong as the secret: 128 bits at least, e.g.
 	 * openssl rand -hex 16. */
 	if (n < 32)
-		fprintf(stderr, "deployer: warning: a token shorter than 32 "
+		fprintf(stderr,
+		    "deployer: warning: a token shorter than 32 "
 		    "characters may be guessed; use openssl rand -hex 32\n");
 	sha256(tok, n, d);
 	wipe(tok, sizeof(tok));
@@ -77,8 +79,9 @@ admin_verify_audit(const char *path, const char *key_path)
 			return 2;
 		}
 		keylen = key.len;
-		while (keylen > 0 && (key.data[keylen - 1] == '\n' ||
-		    key.data[keylen - 1] == '\r'))
+		while (keylen > 0 &&
+		    (key.data[keylen - 1] == '\n' ||
+		        key.data[keylen - 1] == '\r'))
 			keylen--;
 	}
 	rc = audit_verify(path, key_path ? (unsigned char *)key.data : NULL,
@@ -98,18 +101,20 @@ admin_verify_audit(const char *path, const char *key_path)
 		else if (r.keyed)
 			hint = "; the chain is keyed: give --key";
 		printf("%s:%ld: the hash chain is broken here (line edited, "
-		    "inserted, removed, reordered or incomplete%s)\n", path,
-		    r.bad, hint);
+		       "inserted, removed, reordered or incomplete%s)\n",
+		    path, r.bad, hint);
 		return 1;
 	}
 	printf("%s: %ld lines, hash chain intact%s", path, r.lines,
 	    key_path ? " (keyed)" : "");
 	if (r.torn > 0)
 		printf("; %ld line(s) torn by a crash while writing, closed "
-		    "by the next record", r.torn);
+		       "by the next record",
+		    r.torn);
 	if (r.intents > 0)
 		printf("; %ld intent(s) without an outcome (a process ended "
-		    "between the Docker write and its answer)", r.intents);
+		       "between the Docker write and its answer)",
+		    r.intents);
 	printf("\n");
 	return 0;
 }
@@ -151,7 +156,7 @@ admin_flush_spool(const struct config *cfg)
 	housekeeping(cfg);
 	if (!cfg->notify) {
 		log_warnx("flush-spool: notifications are not configured "
-		    "(NOTIFY_FLAGS)");
+		          "(NOTIFY_FLAGS)");
 		return 1;
 	}
 	notify_args(cfg, &a);
@@ -215,7 +220,8 @@ check_notify(const struct config *cfg)
 		[NF_ARTIFACT] = "registry.example.com/team/app:v1.2",
 		[NF_SERVICE_NAME] = "app",
 		[NF_SERVICE_ID] = "abcdefghijklmnopqrstuvwxy",
-		[NF_IMAGE] = "registry.example.com/team/app:v1.2@sha256:"
+		[NF_IMAGE] =
+		    "registry.example.com/team/app:v1.2@sha256:"
 		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
 		    "abcdef",
 		[NF_PREVIOUS_IMAGE] = "registry.example.com/team/app:v1.1",
@@ -241,8 +247,8 @@ check_notify(const struct config *cfg)
 	    cfg->notify_tube, failed ? ": " : "", failed ? errstr : "");
 	failed |= line(!failed, "beanstalkd", msg);
 	buf_init(&out, NOTIFY_BODY_MAX);
-	if (tpl_render_err(cfg->notify_tpl, values, &out, msg,
-	    sizeof(msg)) == -1)
+	if (tpl_render_err(cfg->notify_tpl, values, &out, msg, sizeof(msg)) ==
+	    -1)
 		failed |= line(0, "template", msg);
 	else
 		printf("ok   template   renders: %s\n", buf_str(&out));
@@ -266,12 +272,13 @@ admin_check(const struct config *cfg, const char *path, const char *cfg_error,
 	nst = health_storage(cfg, st);
 	for (i = 0; i < nst; i++) {
 		snprintf(msg, sizeof(msg), "%s", st[i].path);
-		failed |= line(st[i].ok, st[i].what, st[i].ok ? msg :
-		    st[i].why);
+		failed |=
+		    line(st[i].ok, st[i].what, st[i].ok ? msg : st[i].why);
 	}
 	snprintf(msg, sizeof(msg), "%zu token(s)", cfg->ntokens);
-	failed |= line(cfg->ntokens > 0, "tokens", cfg->ntokens ? msg :
-	    "none configured: every request would be refused");
+	failed |= line(cfg->ntokens > 0, "tokens",
+	    cfg->ntokens ? msg
+	                 : "none configured: every request would be refused");
 	failed |= check_docker(cfg, d);
 	failed |= check_notify(cfg);
 	return failed;

@@ -19,20 +19,20 @@
 
 /* Every action: route.c maps methods and paths to these. */
 static const struct api_action actions[] = {
-	[ACT_NONE] = {ACT_NONE, "-", "use", 0, 0, NULL, NULL},
-	[ACT_DEPLOY] = {ACT_DEPLOY, "deploy", "deploy", CFG_ACT_DEPLOY,
-	    API_TOKEN | API_BODY | API_WAIT, body_parse, deploy_run},
-	[ACT_ROLLBACK] = {ACT_ROLLBACK, "rollback", "roll back",
+	[ACT_NONE] = { ACT_NONE, "-", "use", 0, 0, NULL, NULL },
+	[ACT_DEPLOY] = { ACT_DEPLOY, "deploy", "deploy", CFG_ACT_DEPLOY,
+	    API_TOKEN | API_BODY | API_WAIT, body_parse, deploy_run },
+	[ACT_ROLLBACK] = { ACT_ROLLBACK, "rollback", "roll back",
 	    CFG_ACT_ROLLBACK, API_TOKEN | API_BODY | API_WAIT, body_parse,
-	    rollback_run},
-	[ACT_STATUS] = {ACT_STATUS, "status", "read the status of",
-	    CFG_ACT_STATUS, API_TOKEN, NULL, status_run},
-	[ACT_HEALTH] = {ACT_HEALTH, "health", "check", 0, 0, NULL,
-	    health_run},
-	[ACT_METRICS] = {ACT_METRICS, "metrics", "read the metrics of",
-	    CFG_ACT_METRICS, API_TOKEN, NULL, metrics_run},
-	[ACT_HISTORY] = {ACT_HISTORY, "history", "read the history of",
-	    CFG_ACT_STATUS, API_TOKEN | API_LIMIT, NULL, history_run},
+	    rollback_run },
+	[ACT_STATUS] = { ACT_STATUS, "status", "read the status of",
+	    CFG_ACT_STATUS, API_TOKEN, NULL, status_run },
+	[ACT_HEALTH] = { ACT_HEALTH, "health", "check", 0, 0, NULL,
+	    health_run },
+	[ACT_METRICS] = { ACT_METRICS, "metrics", "read the metrics of",
+	    CFG_ACT_METRICS, API_TOKEN, NULL, metrics_run },
+	[ACT_HISTORY] = { ACT_HISTORY, "history", "read the history of",
+	    CFG_ACT_STATUS, API_TOKEN | API_LIMIT, NULL, history_run },
 };
 
 const struct api_action *
@@ -56,9 +56,10 @@ read_input(struct request *req, const struct api_action *a)
 {
 	if (req_parse_query(req) == -1)
 		return -1;
-	if (!(a->flags & API_WAIT) && (req->wait_s != WAIT_NONE ||
-	    req->dry_run))
-		return req_fail(req, 400, "wait and dry_run apply to deploys "
+	if (!(a->flags & API_WAIT) &&
+	    (req->wait_s != WAIT_NONE || req->dry_run))
+		return req_fail(req, 400,
+		    "wait and dry_run apply to deploys "
 		    "and rollbacks");
 	if ((a->flags & API_BODY) && req_read_body(req) == -1)
 		return -1;

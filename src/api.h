@@ -7,21 +7,21 @@
 
 /* What an action reads before its handler runs. */
 enum {
-	API_TOKEN = 1 << 0,	/* a token must allow it (scope below) */
-	API_BODY = 1 << 1,	/* reads a body (PUT, POST) */
-	API_WAIT = 1 << 2,	/* takes ?wait= and ?dry_run= */
-	API_LIMIT = 1 << 3,	/* takes ?limit= */
+	API_TOKEN = 1 << 0, /* a token must allow it (scope below) */
+	API_BODY = 1 << 1,  /* reads a body (PUT, POST) */
+	API_WAIT = 1 << 2,  /* takes ?wait= and ?dry_run= */
+	API_LIMIT = 1 << 3, /* takes ?limit= */
 };
 
 /* Everything about one action, in one place. */
 struct api_action {
 	enum action action;
-	const char *name;	/* in logs, audit records, metrics, templates */
-	const char *verb;	/* "token ci may not <verb> service blog" */
-	unsigned scope;		/* the CFG_ACT_* bit a token needs */
-	unsigned flags;		/* API_* */
+	const char *name; /* in logs, audit records, metrics, templates */
+	const char *verb; /* "token ci may not <verb> service blog" */
+	unsigned scope;   /* the CFG_ACT_* bit a token needs */
+	unsigned flags;   /* API_* */
 	int (*parse)(struct request *); /* validates the body, or NULL */
-	int (*run)(struct request *);	/* the handler: fills the result */
+	int (*run)(struct request *);   /* the handler: fills the result */
 };
 
 /* The action's entry (ACT_NONE's for an unknown one; never NULL). */

@@ -36,7 +36,7 @@
 #define REFUSED_SUFFIX ".refused"
 
 struct chain {
-	const unsigned char *key;	/* NULL: plain SHA-256 */
+	const unsigned char *key; /* NULL: plain SHA-256 */
 	size_t keylen;
 };
 
@@ -96,8 +96,9 @@ last_line_hash(int fd, char out[65], int *torn)
 		return -1;
 	if (st.st_size == 0)
 		return 0;
-	from = st.st_size > (off_t)sizeof(tail) - 1 ?
-	    st.st_size - (off_t)sizeof(tail) + 1 : 0;
+	from = st.st_size > (off_t)sizeof(tail) - 1
+	    ? st.st_size - (off_t)sizeof(tail) + 1
+	    : 0;
 	if ((n = pread(fd, tail, (size_t)(st.st_size - from), from)) !=
 	    st.st_size - from)
 		return -1;
@@ -180,13 +181,13 @@ new_record(const struct request *req, const char *phase)
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
 	now_rfc3339(when);
-	return complete(o, json_put(o, "time", when) |
-	    json_put(o, "phase", phase) |
-	    json_put(o, "request_id", req->id) |
-	    json_put(o, "remote_addr", req->remote_addr) |
-	    json_put(o, "token", req->token_name) |
-	    json_put(o, "action", record_action(req->action)) |
-	    json_put(o, "service", req->service));
+	return complete(o,
+	    json_put(o, "time", when) | json_put(o, "phase", phase) |
+	        json_put(o, "request_id", req->id) |
+	        json_put(o, "remote_addr", req->remote_addr) |
+	        json_put(o, "token", req->token_name) |
+	        json_put(o, "action", record_action(req->action)) |
+	        json_put(o, "service", req->service));
 }
 
 static const char *
@@ -224,8 +225,8 @@ refused_gate(const char *audit_path, unsigned max, cJSON **summary)
 		return 1;
 	if ((n = pread(fd, text, sizeof(text) - 1, 0)) > 0) {
 		text[n] = '\0';
-		if (sscanf(text, "%llu %llu %llu", &minute, &lines,
-		    &dropped) != 3)
+		if (sscanf(text, "%llu %llu %llu", &minute, &lines, &dropped) !=
+		    3)
 			minute = lines = dropped = 0;
 	}
 	if (minute != now) {
@@ -235,12 +236,14 @@ refused_gate(const char *audit_path, unsigned max, cJSON **summary)
 			now_rfc3339(when);
 			*summary = complete(*summary,
 			    json_put(*summary, "time", when) |
-			    json_put(*summary, "phase", "outcome") |
-			    json_put(*summary, "outcome", "refused_suppressed") |
-			    (cJSON_AddNumberToObject(*summary, "count",
-			    (double)dropped) == NULL) |
-			    (cJSON_AddNumberToObject(*summary, "minute_start",
-			    (double)(minute * 60)) == NULL));
+			        json_put(*summary, "phase", "outcome") |
+			        json_put(*summary, "outcome",
+			            "refused_suppressed") |
+			        (cJSON_AddNumberToObject(*summary, "count",
+			             (double)dropped) == NULL) |
+			        (cJSON_AddNumberToObject(*summary,
+			             "minute_start",
+			             (double)(minute * 60)) == NULL));
 		}
 		minute = now;
 		lines = dropped = 0;
@@ -299,7 +302,8 @@ append_locked(int fd, const struct chain *k, cJSON *o, char hash[17])
 		goto out;
 	}
 	if (torn)
-		log_warnx("audit: the last line was torn (a crash while "
+		log_warnx(
+		    "audit: the last line was torn (a crash while "
 		    "writing); closed it and chained from the line before");
 	if (hash != NULL) {
 		memcpy(hash, mine, 16);
@@ -319,7 +323,7 @@ out:
 static int
 append(const struct config *c, cJSON *o, int refused, char hash[17])
 {
-	const struct chain k = {c->audit_key, c->audit_key_len};
+	const struct chain k = { c->audit_key, c->audit_key_len };
 	cJSON *summary = NULL;
 	int fd, rc = -1;
 
@@ -328,7 +332,7 @@ append(const struct config *c, cJSON *o, int refused, char hash[17])
 		return -1;
 	}
 	if ((fd = open(c->audit_file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1) {
+	         0600)) == -1) {
 		log_warn("audit: cannot open %s", c->audit_file);
 		cJSON_Delete(o);
 		return -1;
@@ -339,8 +343,8 @@ append(const struct config *c, cJSON *o, int refused, char hash[17])
 			cJSON_Delete(o);
 			goto out;
 		}
-	if (refused && !refused_gate(c->audit_file, c->audit_refused_max,
-	    &summary)) {
+	if (refused &&
+	    !refused_gate(c->audit_file, c->audit_refused_max, &summary)) {
 		cJSON_Delete(o);
 		rc = 0;
 		goto out;
@@ -351,7 +355,7 @@ append(const struct config *c, cJSON *o, int refused, char hash[17])
 	}
 	rc = append_locked(fd, &k, o, hash);
 out:
-	close(fd);		/* releases the lock */
+	close(fd); /* releases the lock */
 	return rc;
 }
 
@@ -364,11 +368,12 @@ audit_intent(const struct request *req, const char *service_id,
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
 	if ((o = new_record(req, "intent")) != NULL)
-		o = complete(o, json_put(o, "service_id", service_id) |
-		    json_put(o, "old_image", old_image) |
-		    json_put(o, "new_image", new_image) |
-		    json_put(o, "digest", req->digest) |
-		    put_version(o, version));
+		o = complete(o,
+		    json_put(o, "service_id", service_id) |
+		        json_put(o, "old_image", old_image) |
+		        json_put(o, "new_image", new_image) |
+		        json_put(o, "digest", req->digest) |
+		        put_version(o, version));
 	return append(req->cfg, o, 0, NULL);
 }
 
@@ -381,15 +386,19 @@ audit_record(const struct request *req, char hash[17])
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
 	if ((o = new_record(req, "outcome")) != NULL)
-		o = complete(o, json_put(o, "old_image", req->prev_image) |
-		    json_put(o, "new_image", req->new_image ? req->new_image :
-		    req->image[0] ? req->image : NULL) |
-		    json_put(o, "digest", req->digest) |
-		    put_version(o, req->spec_version) |
-		    json_put(o, "outcome", outcome_word(req)) |
-		    (cJSON_AddNumberToObject(o, "status", req->status) ==
-		    NULL) |
-		    (req->status >= 400 && json_put(o, "error", req->error)));
+		o = complete(o,
+		    json_put(o, "old_image", req->prev_image) |
+		        json_put(o, "new_image",
+		            req->new_image      ? req->new_image
+		                : req->image[0] ? req->image
+		                                : NULL) |
+		        json_put(o, "digest", req->digest) |
+		        put_version(o, req->spec_version) |
+		        json_put(o, "outcome", outcome_word(req)) |
+		        (cJSON_AddNumberToObject(o, "status", req->status) ==
+		            NULL) |
+		        (req->status >= 400 &&
+		            json_put(o, "error", req->error)));
 	return append(req->cfg, o, req->status == 401, hash);
 }
 
@@ -422,8 +431,8 @@ track_intent(struct audit_report *r, const char *phase, const cJSON *rid)
 
 /* One line of the file: 0 when it follows from want, -1 when not. */
 static int
-verify_line(const struct chain *k, const char *line, size_t n,
-    struct buf *body, const char *want, char stored[65], int *is_torn_mark,
+verify_line(const struct chain *k, const char *line, size_t n, struct buf *body,
+    const char *want, char stored[65], int *is_torn_mark,
     struct audit_report *r)
 {
 	const cJSON *prev, *chain, *torn, *phase;
@@ -461,7 +470,7 @@ int
 audit_verify(const char *path, const unsigned char *key, size_t keylen,
     struct audit_report *r)
 {
-	const struct chain k = {key, keylen};
+	const struct chain k = { key, keylen };
 	char want[65], stored[65], *line = NULL;
 	struct buf body;
 	size_t cap = 0;
@@ -477,8 +486,9 @@ audit_verify(const char *path, const unsigned char *key, size_t keylen,
 	memcpy(want, ZERO_HASH, 65);
 	while ((n = getline(&line, &cap, f)) != -1) {
 		r->lines++;
-		if (n > 0 && line[n - 1] == '\n' && verify_line(&k, line,
-		    (size_t)n - 1, &body, want, stored, &mark, r) == 0) {
+		if (n > 0 && line[n - 1] == '\n' &&
+		    verify_line(&k, line, (size_t)n - 1, &body, want, stored,
+		        &mark, r) == 0) {
 			/* A torn line counts only when the next record says
 			 * so and chains from the line before it. */
 			if (torn_at != 0 && !mark)

@@ -51,11 +51,11 @@ int audit_record(const struct request *req, char hash[17]);
 
 /* What audit_verify found. */
 struct audit_report {
-	long lines;		/* lines read */
-	long bad;		/* first line that breaks the chain, or 0 */
-	long torn;		/* lines torn by a crash (and closed after) */
-	long intents;		/* intents without an outcome */
-	int keyed;		/* the chain is keyed (HMAC) */
+	long lines;   /* lines read */
+	long bad;     /* first line that breaks the chain, or 0 */
+	long torn;    /* lines torn by a crash (and closed after) */
+	long intents; /* intents without an outcome */
+	int keyed;    /* the chain is keyed (HMAC) */
 	/* Work space: request ids of intents not yet followed. */
 	char open[AUDIT_OPEN_MAX][17];
 	size_t nopen;

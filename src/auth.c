@@ -35,7 +35,7 @@ auth_check(struct request *req)
 	req->auth_attempted = 1;
 	if (c->ntokens == 0) {
 		log_warnx("no token is configured (TOKEN, token_file or "
-		    "token.NAME); refusing every request");
+		          "token.NAME); refusing every request");
 		return req_fail(req, 500, "the server has no token configured");
 	}
 	h = io_param(req->io, "HTTP_AUTHORIZATION");
@@ -47,7 +47,8 @@ auth_check(struct request *req)
 	n = strlen(h);
 	if (n > AUTH_HEADER_MAX) {
 		req->challenge = 1;
-		log_warnx("%s: Authorization header too long", req->remote_addr);
+		log_warnx("%s: Authorization header too long",
+		    req->remote_addr);
 		return req_fail(req, 401, "invalid token");
 	}
 	tok = h;
@@ -59,7 +60,7 @@ auth_check(struct request *req)
 	sha256(tok, strlen(tok), digest);
 	for (i = 0; i < c->ntokens; i++) {
 		int eq = CRYPTO_memcmp(digest, c->tokens[i].sha256,
-		    sizeof(digest)) == 0;
+		             sizeof(digest)) == 0;
 
 		if (eq && match == NULL)
 			match = &c->tokens[i];
@@ -101,13 +102,14 @@ auth_scope(struct request *req)
 		if ((t->actions & CFG_ACT_METRICS) && t->services == NULL)
 			return 0;
 		log_warnx("token %s may not read the metrics", t->name);
-		return req_fail(req, 403, "token %s may not read the metrics "
+		return req_fail(req, 403,
+		    "token %s may not read the metrics "
 		    "(it needs actions=metrics and no services= limit)",
 		    t->name);
 	}
 	if ((t->actions & api_action(req->action)->scope) == 0 ||
-	    (t->services != NULL && !pattern_list_any(t->services, match_name,
-	    req->service)))
+	    (t->services != NULL &&
+	        !pattern_list_any(t->services, match_name, req->service)))
 		return refuse_scope(req, req->service);
 	return 0;
 }
@@ -140,16 +142,16 @@ hmac(const struct cfg_token *t, const char *const *parts, const size_t *lens,
 	    (ctx = EVP_MAC_CTX_new(mac)) == NULL)
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string("digest",
-	    (char *)(uintptr_t)"SHA256", 0);
+	    (char *)(uintptr_t) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_init(ctx, t->hmac_key, t->hmac_key_len, params) != 1)
 		goto out;
 	for (i = 0; i < nparts; i++) {
-		if (i > 0 && EVP_MAC_update(ctx, (const unsigned char *)"\n",
-		    1) != 1)
+		if (i > 0 &&
+		    EVP_MAC_update(ctx, (const unsigned char *)"\n", 1) != 1)
 			goto out;
 		if (EVP_MAC_update(ctx, (const unsigned char *)parts[i],
-		    lens[i]) != 1)
+		        lens[i]) != 1)
 			goto out;
 	}
 	if (EVP_MAC_final(ctx, out, &outl, 32) == 1 && outl == 32)
@@ -170,8 +172,8 @@ parse_deployer_sig(const char *h, long long *t, unsigned char sig[32])
 
 	if (strncmp(h, "t=", 2) != 0 || v1 == NULL ||
 	    parse_u64n(h + 2, (size_t)(v1 - h - 2), 0, 99999999999ULL, &u,
-	    &errstr) == -1 || strlen(v1 + 4) != 64 ||
-	    hex_decode(v1 + 4, 32, 1, sig) == -1)
+	        &errstr) == -1 ||
+	    strlen(v1 + 4) != 64 || hex_decode(v1 + 4, 32, 1, sig) == -1)
 		return -1;
 	*t = (long long)u;
 	return 0;
@@ -207,8 +209,9 @@ body_names_service(const struct request *req)
 	cJSON *root;
 	int ok;
 
-	if (req->body.len == 0 || (root = cJSON_ParseWithLength(
-	    buf_str(&req->body), req->body.len)) == NULL)
+	if (req->body.len == 0 ||
+	    (root = cJSON_ParseWithLength(buf_str(&req->body),
+	         req->body.len)) == NULL)
 		return 0;
 	svc = cJSON_GetObjectItemCaseSensitive(root, "service");
 	ok = cJSON_IsString(svc) && strcmp(svc->valuestring, req->service) == 0;
@@ -218,16 +221,17 @@ body_names_service(const struct request *req)
 
 /* GitHub's X-Hub-Signature-256 over the body; want receives ours. */
 static int
-check_github(struct request *req, unsigned char got[32],
-    unsigned char want[32], const char **delivery)
+check_github(struct request *req, unsigned char got[32], unsigned char want[32],
+    const char **delivery)
 {
 	const char *h = io_param(req->io, "HTTP_X_HUB_SIGNATURE_256");
 	const char *parts[1];
 	size_t lens[1];
 
-	if (h == NULL || strncmp(h, "sha256=", 7) != 0 ||
-	    strlen(h + 7) != 64 || hex_decode(h + 7, 32, 1, got) == -1)
-		return fail_sig(req, "missing or malformed X-Hub-Signature-256");
+	if (h == NULL || strncmp(h, "sha256=", 7) != 0 || strlen(h + 7) != 64 ||
+	    hex_decode(h + 7, 32, 1, got) == -1)
+		return fail_sig(req,
+		    "missing or malformed X-Hub-Signature-256");
 	*delivery = io_param(req->io, "HTTP_X_GITHUB_DELIVERY");
 	if (!delivery_valid(*delivery))
 		return fail_sig(req, "missing or malformed X-GitHub-Delivery");
@@ -238,7 +242,8 @@ check_github(struct request *req, unsigned char got[32],
 	if (CRYPTO_memcmp(want, got, 32) != 0)
 		return fail_sig(req, "bad signature");
 	if (!body_names_service(req))
-		return fail_sig(req, "a GitHub-style signature covers the body "
+		return fail_sig(req,
+		    "a GitHub-style signature covers the body "
 		    "only: the body must be a JSON object whose \"service\" "
 		    "is the service in the URL");
 	return 0;
@@ -256,11 +261,13 @@ check_deployer(struct request *req, unsigned char got[32],
 
 	h = io_param(req->io, "HTTP_X_DEPLOYER_SIGNATURE");
 	if (h == NULL || parse_deployer_sig(h, when, got) == -1)
-		return fail_sig(req, "missing or malformed X-Deployer-Signature "
+		return fail_sig(req,
+		    "missing or malformed X-Deployer-Signature "
 		    "(t=<unix time>,v1=<hex>)");
 	if (*when < (long long)now - req->cfg->sig_window ||
 	    *when > (long long)now + req->cfg->sig_window)
-		return fail_sig(req, "signature timestamp outside the allowed "
+		return fail_sig(req,
+		    "signature timestamp outside the allowed "
 		    "window");
 	q = io_param(req->io, "QUERY_STRING");
 	snprintf(path, sizeof(path), "%s%s%s", req->path, q && *q ? "?" : "",
@@ -282,8 +289,8 @@ check_deployer(struct request *req, unsigned char got[32],
 
 /* Remembers key until expires; a key seen before is a replay. */
 static int
-remember(struct request *req, const char *kind, const char *key,
-    time_t expires, const char *what)
+remember(struct request *req, const char *kind, const char *key, time_t expires,
+    const char *what)
 {
 	int rc = replay_record(req, kind, key, expires);
 
@@ -292,7 +299,8 @@ remember(struct request *req, const char *kind, const char *key,
 	if (rc == -1) {
 		log_warnx("the replay store in the swarm cannot be used: %s",
 		    req->docker_err.msg);
-		return req_fail(req, 503, "cannot check for replayed requests; "
+		return req_fail(req, 503,
+		    "cannot check for replayed requests; "
 		    "see the server log");
 	}
 	return 0;
@@ -309,9 +317,9 @@ auth_signature(struct request *req)
 
 	if (t->signature == CFG_SIG_NONE)
 		return 0;
-	if (t->signature == CFG_SIG_GITHUB ?
-	    check_github(req, got, want, &delivery) == -1 :
-	    check_deployer(req, got, want, &when) == -1)
+	if (t->signature == CFG_SIG_GITHUB
+	        ? check_github(req, got, want, &delivery) == -1
+	        : check_deployer(req, got, want, &when) == -1)
 		return -1;
 	hex_encode(got, sizeof(got), hex);
 	if (t->signature == CFG_SIG_DEPLOYER)
@@ -321,8 +329,8 @@ auth_signature(struct request *req)
 	/* GitHub may redeliver for days, and the delivery ID is not signed:
 	 * both the ID and the signature are refused for that long. */
 	if (remember(req, "github-delivery", delivery,
-	    time(NULL) + req->cfg->delivery_ttl,
-	    "replayed delivery (X-GitHub-Delivery already seen)") == -1)
+	        time(NULL) + req->cfg->delivery_ttl,
+	        "replayed delivery (X-GitHub-Delivery already seen)") == -1)
 		return -1;
 	return remember(req, "signature", hex,
 	    time(NULL) + req->cfg->delivery_ttl,

@@ -36,9 +36,9 @@
 #define BS_USE_LINE_MAX (4 + BS_TUBE_MAX + 2)
 
 enum bs_arg {
-	BS_ARG_NONE,	/* keyword alone */
-	BS_ARG_ID,	/* keyword, one space, job id */
-	BS_ARG_TUBE,	/* keyword, one space, tube name */
+	BS_ARG_NONE, /* keyword alone */
+	BS_ARG_ID,   /* keyword, one space, job id */
+	BS_ARG_TUBE, /* keyword, one space, tube name */
 };
 
 static const struct {
@@ -124,7 +124,8 @@ int
 bs_tube_valid(const char *name)
 {
 	/* beanstalkd's NAME_CHARS (prot.c). */
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	static const char ok[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-+/;.$_()";
 	size_t len;
 
@@ -210,7 +211,7 @@ bs_wait(int fd, short events, uint64_t deadline, const char **errstr)
 		pfd.revents = 0;
 		rc = poll(&pfd, 1, bs_left(deadline));
 		if (rc > 0)
-			return 0;	/* errors show in the next call */
+			return 0; /* errors show in the next call */
 		if (rc == 0) {
 			errno = ETIMEDOUT;
 			*errstr = "timed out";
@@ -241,8 +242,8 @@ bs_connect_one(const struct addrinfo *ai, int timeout_ms)
 	 * EINPROGRESS; both finish by the socket becoming writable. */
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
-	if (bs_wait(fd, POLLOUT, mono_ms() + (uint64_t)timeout_ms,
-	    &ignored) == -1)
+	if (bs_wait(fd, POLLOUT, mono_ms() + (uint64_t)timeout_ms, &ignored) ==
+	    -1)
 		goto fail;
 	sl = sizeof(err);
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
@@ -321,7 +322,8 @@ bs_send(int fd, struct iovec *iov, int iovcnt, int timeout_ms,
 				return -1;
 			}
 			if (bs_wait(fd, POLLOUT,
-			    mono_ms() + (uint64_t)timeout_ms, errstr) == -1) {
+			        mono_ms() + (uint64_t)timeout_ms,
+			        errstr) == -1) {
 				if (errno == ETIMEDOUT)
 					*errstr = "timed out sending";
 				return -1;
@@ -330,7 +332,7 @@ bs_send(int fd, struct iovec *iov, int iovcnt, int timeout_ms,
 		}
 		/* Drop what was sent from the front of the vector. */
 		for (done = (size_t)w; iovcnt > 0 && done >= iov->iov_len;
-		    iov++, iovcnt--)
+		     iov++, iovcnt--)
 			done -= iov->iov_len;
 		if (iovcnt > 0) {
 			iov->iov_base = (char *)iov->iov_base + done;
@@ -453,8 +455,8 @@ bs_use(int fd, const char *tube, int timeout_ms, enum bs_reply *reply,
 }
 
 int
-bs_put(const struct bs_put_args *a, const char *body, size_t n,
-    uint64_t *id, enum bs_reply *reply, const char **errstr)
+bs_put(const struct bs_put_args *a, const char *body, size_t n, uint64_t *id,
+    enum bs_reply *reply, const char **errstr)
 {
 	char cmd[BS_PUT_LINE_MAX], line[BS_REPLY_MAX];
 	struct iovec iov[3];
@@ -495,9 +497,9 @@ bs_put(const struct bs_put_args *a, const char *body, size_t n,
 	    a->delay, a->ttr, n);
 	iov[0].iov_base = cmd;
 	iov[0].iov_len = len;
-	iov[1].iov_base = (void *)(uintptr_t)body;	/* not written to */
+	iov[1].iov_base = (void *)(uintptr_t)body; /* not written to */
 	iov[1].iov_len = n;
-	iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+	iov[2].iov_base = (void *)(uintptr_t) "\r\n";
 	iov[2].iov_len = 2;
 	if (bs_send(fd, iov, 3, a->timeout_ms, errstr) == -1)
 		goto out;

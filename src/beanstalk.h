@@ -12,7 +12,7 @@
 #define BS_TUBE_MAX 200
 
 enum bs_reply {
-	BS_R_INVALID = 0,	/* not a line beanstalkd sends */
+	BS_R_INVALID = 0, /* not a line beanstalkd sends */
 	BS_R_USING,
 	BS_R_INSERTED,
 	BS_R_BURIED,
@@ -40,12 +40,12 @@ const char *bs_reply_name(enum bs_reply r);
 int bs_tube_valid(const char *name);
 
 struct bs_put_args {
-	const char *addr;	/* "host:port" (IPv6 as "[::1]:11300") */
-	const char *tube;	/* valid tube name */
-	uint32_t priority;	/* 10, as the Go program sends */
-	uint32_t delay;		/* seconds */
-	uint32_t ttr;		/* seconds; 60, as the Go program sends */
-	int timeout_ms;		/* for connect and for each reply */
+	const char *addr;  /* "host:port" (IPv6 as "[::1]:11300") */
+	const char *tube;  /* valid tube name */
+	uint32_t priority; /* 10, as the Go program sends */
+	uint32_t delay;    /* seconds */
+	uint32_t ttr;      /* seconds; 60, as the Go program sends */
+	int timeout_ms;    /* for connect and for each reply */
 };
 
 /*

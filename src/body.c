@@ -38,7 +38,7 @@ has_duplicate_key(const cJSON *obj)
 static int
 has_nul(const struct request *req, const char *key)
 {
-	const char *path[] = {key, NULL};
+	const char *path[] = { key, NULL };
 	struct json_span sp;
 	struct buf dec;
 	int nul;
@@ -69,11 +69,13 @@ parse_image(struct request *req, const cJSON *v, const char *key, char *out,
 		    key);
 	n = strlen(v->valuestring);
 	if (n > REF_MAX)
-		return req_fail(req, 400, "\"%s\" is longer than %d bytes",
-		    key, REF_MAX);
+		return req_fail(req, 400, "\"%s\" is longer than %d bytes", key,
+		    REF_MAX);
 	if (ref_parse(v->valuestring, n, ref ? ref : &tmp, &errstr) == -1)
-		return req_fail(req, 400, "\"%s\" is not a valid image "
-		    "reference: %s", key, errstr);
+		return req_fail(req, 400,
+		    "\"%s\" is not a valid image "
+		    "reference: %s",
+		    key, errstr);
 	memcpy(out, v->valuestring, n + 1);
 	return 0;
 }
@@ -89,7 +91,8 @@ parse_member(struct request *req, const cJSON *item)
 		return parse_image(req, item, "expect", req->expect, NULL);
 	if (req->action == ACT_DEPLOY && strcmp(k, "force") == 0) {
 		if (!cJSON_IsBool(item))
-			return req_fail(req, 400, "\"force\" must be true or "
+			return req_fail(req, 400,
+			    "\"force\" must be true or "
 			    "false");
 		req->force = cJSON_IsTrue(item);
 		return 0;
@@ -98,26 +101,32 @@ parse_member(struct request *req, const cJSON *item)
 	if (strcmp(k, "service") == 0) {
 		if (!cJSON_IsString(item) ||
 		    strcmp(item->valuestring, req->service) != 0)
-			return req_fail(req, 400, "\"service\" in the body is "
+			return req_fail(req, 400,
+			    "\"service\" in the body is "
 			    "not the service in the URL");
 		return 0;
 	}
 	if (strcmp(k, "wait") == 0) {
 		double w = item->valuedouble;
 
-		if (!cJSON_IsNumber(item) || w < 0 ||
-		    w > req->cfg->wait_max || w != (double)(int)w)
-			return req_fail(req, 400, "\"wait\" must be whole "
-			    "seconds from 0 to %d", req->cfg->wait_max);
+		if (!cJSON_IsNumber(item) || w < 0 || w > req->cfg->wait_max ||
+		    w != (double)(int)w)
+			return req_fail(req, 400,
+			    "\"wait\" must be whole "
+			    "seconds from 0 to %d",
+			    req->cfg->wait_max);
 		if (req->wait_s != WAIT_NONE)
-			return req_fail(req, 400, "\"wait\" given in both the "
+			return req_fail(req, 400,
+			    "\"wait\" given in both the "
 			    "query and the body");
 		req->wait_s = (int)w;
 		return 0;
 	}
-	return req_fail(req, 400, req->action == ACT_DEPLOY ?
-	    "unknown key in body (expected image, force, wait, expect, "
-	    "service)" : "unknown key in body (expected wait, service)");
+	return req_fail(req, 400,
+	    req->action == ACT_DEPLOY
+	        ? "unknown key in body (expected image, force, wait, expect, "
+	          "service)"
+	        : "unknown key in body (expected wait, service)");
 }
 
 int
@@ -132,13 +141,15 @@ body_parse(struct request *req)
 	if (n == 0) {
 		if (req->action == ACT_ROLLBACK)
 			return 0;
-		return req_fail(req, 400, "empty body; expected "
+		return req_fail(req, 400,
+		    "empty body; expected "
 		    "{\"image\": \"repository:tag\"}");
 	}
 	if (!utf8_valid(body, n))
 		return req_fail(req, 400, "body is not valid UTF-8");
 	if (json_check(body, n, BODY_DEPTH_MAX) == -1)
-		return req_fail(req, 400, "body is not valid JSON (or nested "
+		return req_fail(req, 400,
+		    "body is not valid JSON (or nested "
 		    "too deep)");
 	if ((root = cJSON_ParseWithLength(body, n)) == NULL)
 		return req_fail(req, 400, "body is not valid JSON");
@@ -163,4 +174,3 @@ out:
 	cJSON_Delete(root);
 	return rc;
 }
-

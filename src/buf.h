@@ -15,10 +15,10 @@
  * failure returns -1 with errno = ENOMEM and leaves the buffer as it was.
  */
 struct buf {
-	char *data;	/* owned; NULL until the first add */
-	size_t len;	/* bytes used, excluding the NUL */
-	size_t cap;	/* bytes allocated */
-	size_t max;	/* largest len allowed */
+	char *data; /* owned; NULL until the first add */
+	size_t len; /* bytes used, excluding the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* largest len allowed */
 };
 
 void buf_init(struct buf *b, size_t max);

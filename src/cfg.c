@@ -44,37 +44,59 @@ const char *const notify_fields[NF_COUNT + 1] = {
 
 /* How a setting's text becomes a field of struct config. */
 enum kind {
-	K_TEXT,		/* a copy (char *), or the default */
-	K_INT,		/* a number into an int, times scale */
-	K_UINT,		/* into an unsigned */
-	K_SIZE,		/* into a size_t */
-	K_OWN,		/* read by a function of its own (below) */
+	K_TEXT, /* a copy (char *), or the default */
+	K_INT,  /* a number into an int, times scale */
+	K_UINT, /* into an unsigned */
+	K_SIZE, /* into a size_t */
+	K_OWN,  /* read by a function of its own (below) */
 };
 
 /* What a FastCGI request's parameter may do to it (cfg_tighten). */
 enum tighten {
 	T_NEVER = 0,
-	T_LOWER,	/* a smaller number than the process's */
-	T_ONE,		/* 1, when it is a 0/1 switch */
+	T_LOWER, /* a smaller number than the process's */
+	T_ONE,   /* 1, when it is a 0/1 switch */
 };
 
 #define NUM(k, field, def, lo, hi, scale) \
 	k, offsetof(struct config, field), def, lo, hi, scale, NULL
-#define TEXT(field, def) \
-	K_TEXT, offsetof(struct config, field), 0, 0, 0, 1, def
+#define TEXT(field, def) K_TEXT, offsetof(struct config, field), 0, 0, 0, 1, def
 #define OWN K_OWN, 0, 0, 0, 0, 1, NULL
 
 /* The settings, in the order --check lists them. */
 enum setting {
-	S_TOKEN, S_TOKEN_FILE, S_DOCKER_HOST, S_DOCKER_TLS,
-	S_DOCKER_TLS_VERIFY, S_DOCKER_CERT_PATH, S_DOCKER_TIMEOUT,
-	S_UPDATE_RETRIES, S_REGISTRY_AUTH, S_REQUIRE_DIGEST, S_WAIT_MAX,
-	S_NOTIFY_FLAGS, S_NOTIFY_TIMEOUT, S_NOTIFY_URL,
-	S_NOTIFY_TEMPLATE_FILE, S_SPOOL_DIR, S_SPOOL_MAX, S_SPOOL_MAX_AGE,
-	S_STATE_DIR, S_SIGNATURE_WINDOW, S_GITHUB_DELIVERY_TTL, S_AUDIT_FILE,
-	S_AUDIT_KEY_FILE, S_AUDIT_REQUIRED, S_AUDIT_REFUSED_MAX,
-	S_RECORD_LABELS, S_REQUIRE_ALLOWED_IMAGES, S_BIND,
-	S_ALLOW_REMOTE_BIND, S_REQUEST_TIMEOUT, S_MAX_BODY, S_LOG, 
+	S_TOKEN,
+	S_TOKEN_FILE,
+	S_DOCKER_HOST,
+	S_DOCKER_TLS,
+	S_DOCKER_TLS_VERIFY,
+	S_DOCKER_CERT_PATH,
+	S_DOCKER_TIMEOUT,
+	S_UPDATE_RETRIES,
+	S_REGISTRY_AUTH,
+	S_REQUIRE_DIGEST,
+	S_WAIT_MAX,
+	S_NOTIFY_FLAGS,
+	S_NOTIFY_TIMEOUT,
+	S_NOTIFY_URL,
+	S_NOTIFY_TEMPLATE_FILE,
+	S_SPOOL_DIR,
+	S_SPOOL_MAX,
+	S_SPOOL_MAX_AGE,
+	S_STATE_DIR,
+	S_SIGNATURE_WINDOW,
+	S_GITHUB_DELIVERY_TTL,
+	S_AUDIT_FILE,
+	S_AUDIT_KEY_FILE,
+	S_AUDIT_REQUIRED,
+	S_AUDIT_REFUSED_MAX,
+	S_RECORD_LABELS,
+	S_REQUIRE_ALLOWED_IMAGES,
+	S_BIND,
+	S_ALLOW_REMOTE_BIND,
+	S_REQUEST_TIMEOUT,
+	S_MAX_BODY,
+	S_LOG,
 	S_COUNT
 };
 
@@ -85,79 +107,87 @@ enum setting {
  * list (tests/unit/test-cfg checks it) all come from this one table.
  */
 static const struct setting_def {
-	const char *key;	/* in the file */
-	const char *env;	/* in the environment */
+	const char *key; /* in the file */
+	const char *env; /* in the environment */
 	enum kind kind;
-	size_t off;		/* the field in struct config */
-	uint64_t def, min, max;	/* numbers, in the setting's unit */
-	unsigned scale;		/* field = value * scale (seconds to ms) */
-	const char *text_def;	/* K_TEXT's default, or NULL */
+	size_t off;             /* the field in struct config */
+	uint64_t def, min, max; /* numbers, in the setting's unit */
+	unsigned scale;         /* field = value * scale (seconds to ms) */
+	const char *text_def;   /* K_TEXT's default, or NULL */
 	enum tighten tighten;
 } settings[S_COUNT] = {
-	[S_TOKEN] = {"token", "TOKEN", OWN, T_NEVER},
-	[S_TOKEN_FILE] = {"token_file", "TOKEN_FILE", OWN, T_NEVER},
-	[S_DOCKER_HOST] = {"docker_host", "DOCKER_HOST",
-	    TEXT(docker_host, "unix:///var/run/docker.sock"), T_NEVER},
-	[S_DOCKER_TLS] = {"docker_tls", "DOCKER_TLS", OWN, T_NEVER},
-	[S_DOCKER_TLS_VERIFY] = {"docker_tls_verify", "DOCKER_TLS_VERIFY", OWN, T_NEVER},
-	[S_DOCKER_CERT_PATH] = {"docker_cert_path", "DOCKER_CERT_PATH", TEXT(docker_cert_path, NULL),
-	    T_NEVER},
-	[S_DOCKER_TIMEOUT] = {"docker_timeout", "DEPLOYER_DOCKER_TIMEOUT",
-	    NUM(K_INT, docker_timeout_ms, 30, 1, 3600, 1000), T_NEVER},
-	[S_UPDATE_RETRIES] = {"update_retries", "DEPLOYER_UPDATE_RETRIES",
-	    NUM(K_UINT, update_retries, 5, 1, 100, 1), T_NEVER},
-	[S_REGISTRY_AUTH] = {"registry_auth", "DEPLOYER_REGISTRY_AUTH", TEXT(registry_auth, NULL),
-	    T_NEVER},
-	[S_REQUIRE_DIGEST] = {"require_digest", "DEPLOYER_REQUIRE_DIGEST",
-	    NUM(K_INT, require_digest, 0, 0, 1, 1), T_ONE},
-	[S_WAIT_MAX] = {"wait_max", "DEPLOYER_WAIT_MAX",
-	    NUM(K_INT, wait_max, 900, 0, 86400, 1), T_LOWER},
-	[S_NOTIFY_FLAGS] = {"notify_flags", "NOTIFY_FLAGS", OWN, T_NEVER},
-	[S_NOTIFY_TIMEOUT] = {"notify_timeout", "DEPLOYER_NOTIFY_TIMEOUT",
-	    NUM(K_INT, notify_timeout_ms, 5, 1, 300, 1000), T_NEVER},
-	[S_NOTIFY_URL] = {"notify_url", "DEPLOYER_NOTIFY_URL", OWN, T_NEVER},
-	[S_NOTIFY_TEMPLATE_FILE] = {"notify_template_file", "DEPLOYER_NOTIFY_TEMPLATE_FILE", OWN,
-	    T_NEVER},
-	[S_SPOOL_DIR] = {"spool_dir", "DEPLOYER_SPOOL_DIR", OWN, T_NEVER},
-	[S_SPOOL_MAX] = {"spool_max", "DEPLOYER_SPOOL_MAX",
-	    NUM(K_UINT, spool_max, 1000, 1, 1000000, 1), T_NEVER},
-	[S_SPOOL_MAX_AGE] = {"spool_max_age", "DEPLOYER_SPOOL_MAX_AGE",
+	[S_TOKEN] = { "token", "TOKEN", OWN, T_NEVER },
+	[S_TOKEN_FILE] = { "token_file", "TOKEN_FILE", OWN, T_NEVER },
+	[S_DOCKER_HOST] = { "docker_host", "DOCKER_HOST",
+	    TEXT(docker_host, "unix:///var/run/docker.sock"), T_NEVER },
+	[S_DOCKER_TLS] = { "docker_tls", "DOCKER_TLS", OWN, T_NEVER },
+	[S_DOCKER_TLS_VERIFY] = { "docker_tls_verify", "DOCKER_TLS_VERIFY", OWN,
+	    T_NEVER },
+	[S_DOCKER_CERT_PATH] = { "docker_cert_path", "DOCKER_CERT_PATH",
+	    TEXT(docker_cert_path, NULL), T_NEVER },
+	[S_DOCKER_TIMEOUT] = { "docker_timeout", "DEPLOYER_DOCKER_TIMEOUT",
+	    NUM(K_INT, docker_timeout_ms, 30, 1, 3600, 1000), T_NEVER },
+	[S_UPDATE_RETRIES] = { "update_retries", "DEPLOYER_UPDATE_RETRIES",
+	    NUM(K_UINT, update_retries, 5, 1, 100, 1), T_NEVER },
+	[S_REGISTRY_AUTH] = { "registry_auth", "DEPLOYER_REGISTRY_AUTH",
+	    TEXT(registry_auth, NULL), T_NEVER },
+	[S_REQUIRE_DIGEST] = { "require_digest", "DEPLOYER_REQUIRE_DIGEST",
+	    NUM(K_INT, require_digest, 0, 0, 1, 1), T_ONE },
+	[S_WAIT_MAX] = { "wait_max", "DEPLOYER_WAIT_MAX",
+	    NUM(K_INT, wait_max, 900, 0, 86400, 1), T_LOWER },
+	[S_NOTIFY_FLAGS] = { "notify_flags", "NOTIFY_FLAGS", OWN, T_NEVER },
+	[S_NOTIFY_TIMEOUT] = { "notify_timeout", "DEPLOYER_NOTIFY_TIMEOUT",
+	    NUM(K_INT, notify_timeout_ms, 5, 1, 300, 1000), T_NEVER },
+	[S_NOTIFY_URL] = { "notify_url", "DEPLOYER_NOTIFY_URL", OWN, T_NEVER },
+	[S_NOTIFY_TEMPLATE_FILE] = { "notify_template_file",
+	    "DEPLOYER_NOTIFY_TEMPLATE_FILE", OWN, T_NEVER },
+	[S_SPOOL_DIR] = { "spool_dir", "DEPLOYER_SPOOL_DIR", OWN, T_NEVER },
+	[S_SPOOL_MAX] = { "spool_max", "DEPLOYER_SPOOL_MAX",
+	    NUM(K_UINT, spool_max, 1000, 1, 1000000, 1), T_NEVER },
+	[S_SPOOL_MAX_AGE] = { "spool_max_age", "DEPLOYER_SPOOL_MAX_AGE",
 	    NUM(K_UINT, spool_max_age, 7 * 86400, 60, 365 * 86400, 1),
-	    T_NEVER},
-	[S_STATE_DIR] = {"state_dir", "DEPLOYER_STATE_DIR",
-	    TEXT(state_dir, LOCALSTATEDIR "/lib/deployer"), T_NEVER},
-	[S_SIGNATURE_WINDOW] = {"signature_window", "DEPLOYER_SIGNATURE_WINDOW",
-	    NUM(K_INT, sig_window, 300, 10, 86400, 1), T_NEVER},
+	    T_NEVER },
+	[S_STATE_DIR] = { "state_dir", "DEPLOYER_STATE_DIR",
+	    TEXT(state_dir, LOCALSTATEDIR "/lib/deployer"), T_NEVER },
+	[S_SIGNATURE_WINDOW] = { "signature_window",
+	    "DEPLOYER_SIGNATURE_WINDOW",
+	    NUM(K_INT, sig_window, 300, 10, 86400, 1), T_NEVER },
 	/* GitHub redelivers for three days; a day more for clock skew. */
-	[S_GITHUB_DELIVERY_TTL] = {"github_delivery_ttl", "DEPLOYER_GITHUB_DELIVERY_TTL",
-	    NUM(K_INT, delivery_ttl, 4 * 86400, 60, 365 * 86400, 1), T_NEVER},
-	[S_AUDIT_FILE] = {"audit_file", "DEPLOYER_AUDIT_FILE", TEXT(audit_file, NULL), T_NEVER},
-	[S_AUDIT_KEY_FILE] = {"audit_key_file", "DEPLOYER_AUDIT_KEY_FILE", OWN, T_NEVER},
-	[S_AUDIT_REQUIRED] = {"audit_required", "DEPLOYER_AUDIT_REQUIRED",
-	    NUM(K_INT, audit_required, 0, 0, 1, 1), T_NEVER},
-	[S_AUDIT_REFUSED_MAX] = {"audit_refused_max", "DEPLOYER_AUDIT_REFUSED_MAX",
-	    NUM(K_UINT, audit_refused_max, 60, 0, 1000000, 1), T_NEVER},
-	[S_RECORD_LABELS] = {"record_labels", "DEPLOYER_RECORD_LABELS",
-	    NUM(K_INT, record_labels, 0, 0, 1, 1), T_NEVER},
-	[S_REQUIRE_ALLOWED_IMAGES] = {"require_allowed_images", "DEPLOYER_REQUIRE_ALLOWED_IMAGES",
-	    NUM(K_INT, require_allowed_images, 0, 0, 1, 1), T_ONE},
-	[S_BIND] = {"bind", "BIND", TEXT(bind, NULL), T_NEVER},
-	[S_ALLOW_REMOTE_BIND] = {"allow_remote_bind", "DEPLOYER_ALLOW_REMOTE_BIND",
-	    NUM(K_INT, allow_remote_bind, 0, 0, 1, 1), T_NEVER},
-	[S_REQUEST_TIMEOUT] = {"request_timeout", "DEPLOYER_REQUEST_TIMEOUT",
-	    NUM(K_INT, request_timeout_ms, 10, 1, 3600, 1000), T_NEVER},
-	[S_MAX_BODY] = {"max_body", "DEPLOYER_MAX_BODY",
+	[S_GITHUB_DELIVERY_TTL] = { "github_delivery_ttl",
+	    "DEPLOYER_GITHUB_DELIVERY_TTL",
+	    NUM(K_INT, delivery_ttl, 4 * 86400, 60, 365 * 86400, 1), T_NEVER },
+	[S_AUDIT_FILE] = { "audit_file", "DEPLOYER_AUDIT_FILE",
+	    TEXT(audit_file, NULL), T_NEVER },
+	[S_AUDIT_KEY_FILE] = { "audit_key_file", "DEPLOYER_AUDIT_KEY_FILE", OWN,
+	    T_NEVER },
+	[S_AUDIT_REQUIRED] = { "audit_required", "DEPLOYER_AUDIT_REQUIRED",
+	    NUM(K_INT, audit_required, 0, 0, 1, 1), T_NEVER },
+	[S_AUDIT_REFUSED_MAX] = { "audit_refused_max",
+	    "DEPLOYER_AUDIT_REFUSED_MAX",
+	    NUM(K_UINT, audit_refused_max, 60, 0, 1000000, 1), T_NEVER },
+	[S_RECORD_LABELS] = { "record_labels", "DEPLOYER_RECORD_LABELS",
+	    NUM(K_INT, record_labels, 0, 0, 1, 1), T_NEVER },
+	[S_REQUIRE_ALLOWED_IMAGES] = { "require_allowed_images",
+	    "DEPLOYER_REQUIRE_ALLOWED_IMAGES",
+	    NUM(K_INT, require_allowed_images, 0, 0, 1, 1), T_ONE },
+	[S_BIND] = { "bind", "BIND", TEXT(bind, NULL), T_NEVER },
+	[S_ALLOW_REMOTE_BIND] = { "allow_remote_bind",
+	    "DEPLOYER_ALLOW_REMOTE_BIND",
+	    NUM(K_INT, allow_remote_bind, 0, 0, 1, 1), T_NEVER },
+	[S_REQUEST_TIMEOUT] = { "request_timeout", "DEPLOYER_REQUEST_TIMEOUT",
+	    NUM(K_INT, request_timeout_ms, 10, 1, 3600, 1000), T_NEVER },
+	[S_MAX_BODY] = { "max_body", "DEPLOYER_MAX_BODY",
 	    NUM(K_SIZE, max_body, CFG_MAX_BODY_DEFAULT, 2, 1024 * 1024, 1),
-	    T_LOWER},
-	[S_LOG] = {"log", "DEPLOYER_LOG", OWN, T_NEVER},
+	    T_LOWER },
+	[S_LOG] = { "log", "DEPLOYER_LOG", OWN, T_NEVER },
 };
 
 _Static_assert(S_COUNT <= CFG_SOURCES, "CFG_SOURCES is too small");
 
 /* A raw value and where it came from, for messages. */
 struct raw {
-	char *val;		/* owned */
-	char where[320];	/* "file:line" or "environment variable X" */
+	char *val;       /* owned */
+	char where[320]; /* "file:line" or "environment variable X" */
 };
 
 /* Named tokens ("token.NAME = sha256:... options") are only in files. */
@@ -210,7 +240,7 @@ get_num(const struct config *c, const struct setting_def *s)
 
 	switch (s->kind) {
 	case K_INT:
-		return (uint64_t)*(const int *)(const void *)p / s->scale;
+		return (uint64_t) * (const int *)(const void *)p / s->scale;
 	case K_UINT:
 		return *(const unsigned *)(const void *)p / s->scale;
 	case K_SIZE:
@@ -251,7 +281,7 @@ cfg_tighten(struct config *c, const char *name, const char *value,
 		if (strcmp(name, settings[i].env) == 0)
 			s = &settings[i];
 	*why = "settings come from the configuration file or the process "
-	    "environment, never from a request";
+	       "environment, never from a request";
 	if (s == NULL || s->tighten == T_NEVER)
 		return -1;
 	if (s->tighten == T_ONE) {
@@ -261,9 +291,9 @@ cfg_tighten(struct config *c, const char *name, const char *value,
 		set_num(c, s, 1);
 		return 0;
 	}
-	*why = s->off == offsetof(struct config, wait_max) ?
-	    "may only lower the process's wait_max" :
-	    "may only lower the process's max_body";
+	*why = s->off == offsetof(struct config, wait_max)
+	    ? "may only lower the process's wait_max"
+	    : "may only lower the process's max_body";
 	if (parse_u64(value, s->min, get_num(c, s), &n, &errstr) == -1)
 		return -1;
 	set_num(c, s, n);
@@ -300,8 +330,8 @@ trim(char *s, char *end)
 {
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r'))
+	while (
+	    end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
 	*end = '\0';
 	return s;
@@ -316,14 +346,15 @@ add_named(struct loader *l, const char *name, const char *val,
 	size_t i;
 
 	if (!token_name_valid(name))
-		return cfg_fail(&l->e, "%s: invalid token name (1-%d of A-Za-z0-9_-)",
-		    where, CFG_TOKEN_NAME_MAX);
+		return cfg_fail(&l->e,
+		    "%s: invalid token name (1-%d of A-Za-z0-9_-)", where,
+		    CFG_TOKEN_NAME_MAX);
 	for (i = 0; i < l->nnamed; i++) {
 		size_t n = strcspn(l->named[i].val, " ");
 
 		if (n == strlen(name) && memcmp(l->named[i].val, name, n) == 0)
-			return cfg_fail(&l->e, "%s: token '%s' is defined twice", where,
-			    name);
+			return cfg_fail(&l->e,
+			    "%s: token '%s' is defined twice", where, name);
 	}
 	if (l->nnamed == CFG_TOKENS_MAX)
 		return cfg_fail(&l->e, "%s: more than %d tokens", where,
@@ -337,7 +368,7 @@ read_file(struct loader *l, const char *path, int must_exist)
 {
 	struct buf text;
 	const char *errstr;
-	int seen[S_COUNT] = {0}, rc = -1;
+	int seen[S_COUNT] = { 0 }, rc = -1;
 	char *line, *next, *end;
 	unsigned lineno = 0;
 	size_t i;
@@ -368,7 +399,8 @@ read_file(struct loader *l, const char *path, int must_exist)
 		if (*key == '\0' || *key == '#')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
-			cfg_fail(&l->e, "%s:%u: expected 'key = value'", path, lineno);
+			cfg_fail(&l->e, "%s:%u: expected 'key = value'", path,
+			    lineno);
 			goto out;
 		}
 		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
@@ -385,9 +417,11 @@ read_file(struct loader *l, const char *path, int must_exist)
 		if (i == S_COUNT) {
 			/* A key that does not look like one may be a pasted
 			 * secret: name it only when it is a plain word. */
-			if (strlen(key) <= 32 && strspn(key,
-			    "abcdefghijklmnopqrstuvwxyz_") == strlen(key))
-				cfg_fail(&l->e, "%s: unknown setting '%s'", where, key);
+			if (strlen(key) <= 32 &&
+			    strspn(key, "abcdefghijklmnopqrstuvwxyz_") ==
+			        strlen(key))
+				cfg_fail(&l->e, "%s: unknown setting '%s'",
+				    where, key);
 			else
 				cfg_fail(&l->e, "%s: unknown setting", where);
 			goto out;
@@ -401,8 +435,8 @@ read_file(struct loader *l, const char *path, int must_exist)
 			goto out;
 	}
 	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
-		cfg_fail(&l->e, "%s: set either 'token' or 'token_file', not both",
-		    path);
+		cfg_fail(&l->e,
+		    "%s: set either 'token' or 'token_file', not both", path);
 		goto out;
 	}
 	rc = 0;
@@ -424,8 +458,8 @@ read_env(struct loader *l, cfg_lookup_fn lookup, void *ctx)
 	char where[320];
 	const char *v;
 	size_t i;
-	int file_token = l->v[S_TOKEN].val != NULL ||
-	    l->v[S_TOKEN_FILE].val != NULL;
+	int file_token =
+	    l->v[S_TOKEN].val != NULL || l->v[S_TOKEN_FILE].val != NULL;
 
 	for (i = 0; i < S_COUNT; i++) {
 		if (l->v[i].val != NULL ||
@@ -454,8 +488,8 @@ record_sources(struct config *c, const struct loader *l)
 
 	for (i = 0; i < S_COUNT && i < CFG_SOURCES; i++) {
 		c->sources[i].key = settings[i].key;
-		snprintf(c->sources[i].where, sizeof(c->sources[i].where),
-		    "%s", l->v[i].val ? l->v[i].where : "default");
+		snprintf(c->sources[i].where, sizeof(c->sources[i].where), "%s",
+		    l->v[i].val ? l->v[i].where : "default");
 	}
 	c->nsources = i;
 }
@@ -464,7 +498,7 @@ record_sources(struct config *c, const struct loader *l)
 static struct cfg_value
 value_of(const struct loader *l, size_t s)
 {
-	struct cfg_value v = {l->v[s].val, l->v[s].where};
+	struct cfg_value v = { l->v[s].val, l->v[s].where };
 
 	return v;
 }
@@ -493,10 +527,12 @@ build_table(struct config *c, struct loader *l)
 			continue;
 		}
 		n = s->def;
-		if (r->val != NULL && parse_u64(r->val, s->min, s->max, &n,
-		    &errstr) == -1)
-			return cfg_fail(&l->e, "%s: %s: %s (allowed: %llu to "
-			    "%llu)", r->where, s->key, errstr,
+		if (r->val != NULL &&
+		    parse_u64(r->val, s->min, s->max, &n, &errstr) == -1)
+			return cfg_fail(&l->e,
+			    "%s: %s: %s (allowed: %llu to "
+			    "%llu)",
+			    r->where, s->key, errstr,
 			    (unsigned long long)s->min,
 			    (unsigned long long)s->max);
 		set_num(c, s, n);
@@ -511,15 +547,15 @@ build_tokens(struct config *c, struct loader *l)
 	const struct raw *t = &l->v[S_TOKEN], *f = &l->v[S_TOKEN_FILE];
 	size_t i;
 
-	if (t->val != NULL && token_add_legacy(c, t->val, strlen(t->val),
-	    t->where, &l->e) == -1)
+	if (t->val != NULL &&
+	    token_add_legacy(c, t->val, strlen(t->val), t->where, &l->e) == -1)
 		return -1;
 	if (t->val == NULL && f->val != NULL &&
 	    token_add_file(c, f->val, f->where, &l->e) == -1)
 		return -1;
 	for (i = 0; i < l->nnamed; i++)
 		if (token_add_named(c, l->named[i].val, l->named[i].where,
-		    &l->e) == -1)
+		        &l->e) == -1)
 			return -1;
 	return 0;
 }
@@ -530,8 +566,10 @@ build_docker(struct config *c, struct loader *l)
 {
 	if (strncmp(c->docker_host, "unix://", 7) != 0 &&
 	    strncmp(c->docker_host, "tcp://", 6) != 0)
-		return cfg_fail(&l->e, "%s: DOCKER_HOST must start with "
-		    "unix:// or tcp://", l->v[S_DOCKER_HOST].where);
+		return cfg_fail(&l->e,
+		    "%s: DOCKER_HOST must start with "
+		    "unix:// or tcp://",
+		    l->v[S_DOCKER_HOST].where);
 	/* TLS is on when either variable is non-empty (even "0");
 	 * verification only with DOCKER_TLS_VERIFY. */
 	c->docker_tls = l->v[S_DOCKER_TLS].val != NULL ||
@@ -539,13 +577,14 @@ build_docker(struct config *c, struct loader *l)
 	c->docker_tls_verify = l->v[S_DOCKER_TLS_VERIFY].val != NULL;
 	/* The CLI's default certificate directory. */
 	if (c->docker_tls && c->docker_cert_path == NULL && getenv("HOME") &&
-	    asprintf(&c->docker_cert_path, "%s/.docker", getenv("HOME")) == -1) {
+	    asprintf(&c->docker_cert_path, "%s/.docker", getenv("HOME")) ==
+	        -1) {
 		c->docker_cert_path = NULL;
 		return cfg_fail(&l->e, "out of memory");
 	}
 	/* Connecting never takes longer than 5 s, nor than a whole call. */
-	c->connect_timeout_ms = c->docker_timeout_ms < 5000 ?
-	    c->docker_timeout_ms : 5000;
+	c->connect_timeout_ms =
+	    c->docker_timeout_ms < 5000 ? c->docker_timeout_ms : 5000;
 	return 0;
 }
 
@@ -558,19 +597,22 @@ build_rest(struct config *c, struct loader *l)
 	const char *lg = l->v[S_LOG].val, *why;
 
 	if (sp->val == NULL || strcmp(sp->val, "off") != 0) {
-		c->spool_dir = strdup(sp->val ? sp->val :
-		    LOCALSTATEDIR "/spool/deployer");
+		c->spool_dir =
+		    strdup(sp->val ? sp->val : LOCALSTATEDIR "/spool/deployer");
 		if (c->spool_dir == NULL)
 			return cfg_fail(&l->e, "out of memory");
 		if (c->spool_dir[0] != '/')
-			return cfg_fail(&l->e, "%s: spool_dir must be an "
-			    "absolute path", sp->where);
+			return cfg_fail(&l->e,
+			    "%s: spool_dir must be an "
+			    "absolute path",
+			    sp->where);
 	}
 	if (c->audit_required && c->audit_file == NULL)
 		return cfg_fail(&l->e, "%s: audit_required needs audit_file",
 		    l->v[S_AUDIT_REQUIRED].where);
-	if (k->val != NULL && secret_file_load(k->val, &c->audit_key,
-	    &c->audit_key_len, &why) == -1)
+	if (k->val != NULL &&
+	    secret_file_load(k->val, &c->audit_key, &c->audit_key_len, &why) ==
+	        -1)
 		return cfg_fail(&l->e, "%s: audit_key_file %s: %s", k->where,
 		    k->val, why);
 	if (lg == NULL || strcmp(lg, "stderr") == 0)

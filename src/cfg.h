@@ -22,25 +22,25 @@
  * settings it did not have.
  */
 
-#define CFG_TOKEN_MAX 1024	/* longest accepted token, in bytes */
+#define CFG_TOKEN_MAX 1024 /* longest accepted token, in bytes */
 /* Bodies above this get 413 unless max_body says otherwise. */
 #define CFG_MAX_BODY_DEFAULT (64 * 1024)
 
 /* The fields a notification template may use, in this order. */
 enum notify_field {
-	NF_ARTIFACT,		/* the image as requested */
+	NF_ARTIFACT, /* the image as requested */
 	NF_SERVICE_NAME,
 	NF_SERVICE_ID,
-	NF_IMAGE,		/* the image now in the spec */
+	NF_IMAGE, /* the image now in the spec */
 	NF_PREVIOUS_IMAGE,
-	NF_ACTION,		/* "deploy", "rollback": api.c's names */
-	NF_STATE,		/* "accepted", "completed", ... */
-	NF_MESSAGE,		/* Swarm's UpdateStatus message, else Docker's
-				 * first warning */
+	NF_ACTION,  /* "deploy", "rollback": api.c's names */
+	NF_STATE,   /* "accepted", "completed", ... */
+	NF_MESSAGE, /* Swarm's UpdateStatus message, else Docker's
+	             * first warning */
 	NF_REQUEST_ID,
 	NF_REMOTE_ADDR,
 	NF_TOKEN_NAME,
-	NF_TIME,		/* RFC 3339, UTC */
+	NF_TIME, /* RFC 3339, UTC */
 	NF_COUNT
 };
 extern const char *const notify_fields[NF_COUNT + 1];
@@ -53,70 +53,70 @@ extern const char *const notify_fields[NF_COUNT + 1];
 enum {
 	CFG_ACT_DEPLOY = 1 << 0,
 	CFG_ACT_ROLLBACK = 1 << 1,
-	CFG_ACT_STATUS = 1 << 2,	/* also the service's history */
+	CFG_ACT_STATUS = 1 << 2, /* also the service's history */
 	CFG_ACT_METRICS = 1 << 3,
 	CFG_ACT_ALL = (1 << 4) - 1,
 };
 
 enum cfg_signature {
 	CFG_SIG_NONE = 0,
-	CFG_SIG_DEPLOYER,	/* X-Deployer-Signature: t=..,v1=<hmac> */
-	CFG_SIG_GITHUB,		/* X-Hub-Signature-256: sha256=<hmac> */
+	CFG_SIG_DEPLOYER, /* X-Deployer-Signature: t=..,v1=<hmac> */
+	CFG_SIG_GITHUB,   /* X-Hub-Signature-256: sha256=<hmac> */
 };
 
 /* One accepted credential: the SHA-256 of the secret, never the secret. */
 struct cfg_token {
 	char name[CFG_TOKEN_NAME_MAX + 1];
 	unsigned char sha256[32];
-	char *services;		/* comma-separated fnmatch patterns; NULL: all */
-	unsigned actions;	/* CFG_ACT_* */
+	char *services;   /* comma-separated fnmatch patterns; NULL: all */
+	unsigned actions; /* CFG_ACT_* */
 	enum cfg_signature signature;
 	unsigned char *hmac_key; /* owned, when signature is required */
 	size_t hmac_key_len;
 };
 
 struct config {
-	char *file;		/* the file read, or NULL */
+	char *file;               /* the file read, or NULL */
 	struct cfg_token *tokens; /* owned array */
 	size_t ntokens;
-	char *state_dir;	/* replay store for signed requests */
-	int sig_window;		/* seconds a signature's timestamp is valid */
-	char *audit_file;	/* hash-chained JSON lines; NULL: none */
-	int record_labels;	/* write deployer.last.* labels on deploy */
+	char *state_dir;   /* replay store for signed requests */
+	int sig_window;    /* seconds a signature's timestamp is valid */
+	char *audit_file;  /* hash-chained JSON lines; NULL: none */
+	int record_labels; /* write deployer.last.* labels on deploy */
 	int require_allowed_images; /* deployer.allowedImages mandatory */
 
-	char *docker_host;	/* unix:///var/run/docker.sock or tcp://h:p */
-	int docker_tls;		/* DOCKER_TLS / DOCKER_TLS_VERIFY non-empty */
+	char *docker_host; /* unix:///var/run/docker.sock or tcp://h:p */
+	int docker_tls;    /* DOCKER_TLS / DOCKER_TLS_VERIFY non-empty */
 	int docker_tls_verify;
-	char *docker_cert_path;	/* DOCKER_CERT_PATH; NULL = ~/.docker */
-	int docker_timeout_ms;	/* every Docker call */
+	char *docker_cert_path; /* DOCKER_CERT_PATH; NULL = ~/.docker */
+	int docker_timeout_ms;  /* every Docker call */
 	int connect_timeout_ms;
 	unsigned update_retries; /* read-modify-write attempts */
 
-	int notify;		/* NOTIFY_FLAGS given */
-	char *notify_addr;	/* host:port */
+	int notify;        /* NOTIFY_FLAGS given */
+	char *notify_addr; /* host:port */
 	char *notify_tube;
-	struct tpl *notify_tpl;	/* for beanstalkd and the webhook */
+	struct tpl *notify_tpl; /* for beanstalkd and the webhook */
 	int notify_timeout_ms;
-	char *notify_url;	/* webhook receiving a JSON POST, or NULL */
+	char *notify_url; /* webhook receiving a JSON POST, or NULL */
 
-	char *bind;		/* FastCGI listen address, or NULL */
-	size_t max_body;	/* request bodies above this get 413 */
-	int wait_max;		/* longest ?wait= accepted, seconds */
-	int require_digest;	/* refuse to deploy an unresolved tag */
-	char *registry_auth;	/* config.json with registry credentials */
-	char *spool_dir;	/* undelivered notifications; NULL: none */
-	unsigned spool_max;	/* messages the spool holds at most */
-	unsigned spool_max_age;	/* seconds a message may wait */
+	char *bind;             /* FastCGI listen address, or NULL */
+	size_t max_body;        /* request bodies above this get 413 */
+	int wait_max;           /* longest ?wait= accepted, seconds */
+	int require_digest;     /* refuse to deploy an unresolved tag */
+	char *registry_auth;    /* config.json with registry credentials */
+	char *spool_dir;        /* undelivered notifications; NULL: none */
+	unsigned spool_max;     /* messages the spool holds at most */
+	unsigned spool_max_age; /* seconds a message may wait */
 	int log_syslog;
 
-	int allow_remote_bind;	/* FastCGI beyond loopback, explicitly */
-	int audit_required;	/* 503 when the intent cannot be recorded */
+	int allow_remote_bind;    /* FastCGI beyond loopback, explicitly */
+	int audit_required;       /* 503 when the intent cannot be recorded */
 	unsigned char *audit_key; /* owned: keys the audit chain, or NULL */
 	size_t audit_key_len;
 	unsigned audit_refused_max; /* refused-request lines per minute */
-	int request_timeout_ms;	/* a FastCGI client's time to send it all */
-	int delivery_ttl;	/* seconds a GitHub delivery ID is refused */
+	int request_timeout_ms;     /* a FastCGI client's time to send it all */
+	int delivery_ttl; /* seconds a GitHub delivery ID is refused */
 
 	/* Where each setting came from ("file:line", "environment variable
 	 * X", "default"), for --check. */

@@ -21,8 +21,7 @@ struct curl_api {
 	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
 	void (*easy_cleanup)(CURL *h);
 	const char *(*easy_strerror)(CURLcode rc);
-	struct curl_slist *(*slist_append)(struct curl_slist *l,
-	    const char *s);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
 	curl_version_info_data *(*version_info)(CURLversion v);
 };

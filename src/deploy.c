@@ -32,17 +32,18 @@
 #define REGISTRY_HEADER_MAX (16 * 1024)
 
 /* The CLI's warning when a tag cannot be pinned (docker/cli). */
-#define UNPINNED_WARNING "image %s could not be accessed on a registry to " \
-	"record its digest. Each node will access %s independently, " \
+#define UNPINNED_WARNING                                                  \
+	"image %s could not be accessed on a registry to "                \
+	"record its digest. Each node will access %s independently, "     \
 	"possibly leading to different nodes running different versions " \
 	"of the image."
 
 /* What a deploy will write, worked out before the read-modify-write. */
 struct plan {
-	int resolved;			/* resolve() ran */
-	char image[REF_MAX + 80];	/* the reference to put in the spec */
-	cJSON *platforms;		/* owned, or NULL: leave as is */
-	struct buf auth;		/* X-Registry-Auth line, or empty */
+	int resolved;             /* resolve() ran */
+	char image[REF_MAX + 80]; /* the reference to put in the spec */
+	cJSON *platforms;         /* owned, or NULL: leave as is */
+	struct buf auth;          /* X-Registry-Auth line, or empty */
 };
 
 /* The credentials for the image's registry, when configured. */
@@ -62,14 +63,15 @@ load_auth(struct request *req, struct plan *p)
 	    &errstr);
 	if (rc == -1 && req->cfg->registry_auth != NULL) {
 		log_warnx("registry credentials %s: %s", path, errstr);
-		return req_fail(req, 500, "cannot read the registry "
+		return req_fail(req, 500,
+		    "cannot read the registry "
 		    "credentials; see the server log");
 	}
 	/* The docker CLI's default place is only a guess (an inherited HOME
 	 * may not be ours): without it, the service keeps its credentials. */
 	if (rc == -1 && errno != ENOENT)
-		log_warnx("registry credentials %s: %s; going on without",
-		    path, errstr);
+		log_warnx("registry credentials %s: %s; going on without", path,
+		    errstr);
 	return 0;
 }
 
@@ -93,14 +95,15 @@ resolve(struct request *req, struct plan *p)
 	if (ref_familiar(&req->ref, 0, tagged, sizeof(tagged)) == -1)
 		return req_fail(req, 400, "image reference too long");
 	rc = docker_resolve(req->docker, &req->docker_err, tagged,
-	    p->auth.len ? buf_str(&p->auth) : NULL, &digest, &p->platforms,
-	    why, sizeof(why));
+	    p->auth.len ? buf_str(&p->auth) : NULL, &digest, &p->platforms, why,
+	    sizeof(why));
 	if (rc == -1)
 		return req_fail_docker(req);
 	if (rc == 1) {
 		log_warnx("cannot resolve %s to a digest: %s", tagged, why);
 		if (req->cfg->require_digest)
-			return req_fail(req, 502, "cannot resolve %s to a "
+			return req_fail(req, 502,
+			    "cannot resolve %s to a "
 			    "digest, and the configuration requires one: %s",
 			    tagged, why);
 		snprintf(msg, sizeof(msg), UNPINNED_WARNING, tagged, tagged);
@@ -108,7 +111,7 @@ resolve(struct request *req, struct plan *p)
 		return 0;
 	}
 	if ((size_t)snprintf(p->image, sizeof(p->image), "%s@%s", tagged,
-	    digest) >= sizeof(p->image)) {
+	        digest) >= sizeof(p->image)) {
 		free(digest);
 		return req_fail(req, 400, "image reference too long");
 	}
@@ -131,8 +134,8 @@ expect_matches(const char *expect, const char *current)
 
 	if (strcmp(expect, current) == 0)
 		return 1;
-	return strchr(expect, '@') == NULL && strncmp(expect, current, n) == 0
-	    && current[n] == '@';
+	return strchr(expect, '@') == NULL &&
+	    strncmp(expect, current, n) == 0 && current[n] == '@';
 }
 
 /* The label gate, the allow-list and compare-and-swap. */
@@ -141,16 +144,21 @@ check_service(struct request *req, const struct service *svc)
 {
 	if (!svc->allow_updates) {
 		log_warnx("service %s is not labelled deployer.allowUpdates="
-		    "true", req->service);
-		return req_fail(req, 403, "service %s is not labelled "
-		    "deployer.allowUpdates=true", req->service);
+		          "true",
+		    req->service);
+		return req_fail(req, 403,
+		    "service %s is not labelled "
+		    "deployer.allowUpdates=true",
+		    req->service);
 	}
 	if (req->action != ACT_DEPLOY)
 		return 0;
 	if (svc->allowed_images == NULL && req->cfg->require_allowed_images) {
 		log_warnx("service %s has no deployer.allowedImages label, "
-		    "which the configuration requires", req->service);
-		return req_fail(req, 403, "service %s has no "
+		          "which the configuration requires",
+		    req->service);
+		return req_fail(req, 403,
+		    "service %s has no "
 		    "deployer.allowedImages label; the server requires one",
 		    req->service);
 	}
@@ -158,13 +166,16 @@ check_service(struct request *req, const struct service *svc)
 	    !pattern_list_any(svc->allowed_images, match_ref, &req->ref)) {
 		log_warnx("service %s: %s is not in deployer.allowedImages",
 		    req->service, req->image);
-		return req_fail(req, 403, "image %s is not allowed on service "
-		    "%s (label deployer.allowedImages)", req->image,
-		    req->service);
+		return req_fail(req, 403,
+		    "image %s is not allowed on service "
+		    "%s (label deployer.allowedImages)",
+		    req->image, req->service);
 	}
 	if (req->expect[0] != '\0' && !expect_matches(req->expect, svc->image))
-		return req_fail(req, 412, "service %s runs %s, not the "
-		    "expected %s", req->service, svc->image, req->expect);
+		return req_fail(req, 412,
+		    "service %s runs %s, not the "
+		    "expected %s",
+		    req->service, svc->image, req->expect);
 	return 0;
 }
 
@@ -187,8 +198,8 @@ fill_result(struct request *req, const char *message)
 	json_put(r, "digest", req->digest);
 	json_put(r, "previous_image", req->prev_image);
 	json_put(r, "state", req->state);
-	json_put(r, "message", req->state_message ? req->state_message :
-	    message);
+	json_put(r, "message",
+	    req->state_message ? req->state_message : message);
 	if (req->dry_run)
 		cJSON_AddTrueToObject(r, "dry_run");
 	if (req->force)
@@ -214,8 +225,9 @@ static int
 finish(struct request *req, int rollback)
 {
 	const char *accepted = rollback ? "Docker accepted the rollback; it "
-	    "continues in the background" : "Docker accepted the update; the "
-	    "rollout continues in the background";
+	                                  "continues in the background"
+	                                : "Docker accepted the update; the "
+	                                  "rollout continues in the background";
 	enum rollout_outcome o = ROLLOUT_DONE;
 
 	req->state = "accepted";
@@ -229,13 +241,14 @@ finish(struct request *req, int rollback)
 		return -1;
 	switch (o) {
 	case ROLLOUT_FAILED:
-		return req_fail(req, 502, "the %s failed: %s: %s", rollback ?
-		    "rollback" : "rollout", req->state, req->state_message ?
-		    req->state_message : "");
+		return req_fail(req, 502, "the %s failed: %s: %s",
+		    rollback ? "rollback" : "rollout", req->state,
+		    req->state_message ? req->state_message : "");
 	case ROLLOUT_TIMEOUT:
-		return req_fail(req, 504, "the %s was still %s after %d "
-		    "seconds", rollback ? "rollback" : "rollout", req->state,
-		    req->wait_s);
+		return req_fail(req, 504,
+		    "the %s was still %s after %d "
+		    "seconds",
+		    rollback ? "rollback" : "rollout", req->state, req->wait_s);
 	default:
 		return 0;
 	}
@@ -259,13 +272,14 @@ static int
 record_intent(struct request *req, const struct plan *p,
     const struct service *svc)
 {
-	const char *to = req->action == ACT_ROLLBACK ? svc->prev_image :
-	    p->image;
+	const char *to =
+	    req->action == ACT_ROLLBACK ? svc->prev_image : p->image;
 
 	if (audit_intent(req, svc->id, svc->image, to, svc->version) == 0)
 		return 0;
 	if (req->cfg->audit_required)
-		return req_fail(req, 503, "the audit record could not be "
+		return req_fail(req, 503,
+		    "the audit record could not be "
 		    "written; nothing was changed (audit_required)");
 	req_warn(req, "the audit record of the intent could not be written");
 	return 0;
@@ -285,7 +299,8 @@ change_spec(struct request *req, const struct service *svc,
 	};
 
 	if (spec_edit(&c, svc, out) == -1)
-		return req_fail(req, 502, "cannot edit the service spec Docker "
+		return req_fail(req, 502,
+		    "cannot edit the service spec Docker "
 		    "sent");
 	return 0;
 }
@@ -297,8 +312,8 @@ change_spec(struct request *req, const struct service *svc,
  * 0, 1 when the service already runs the image (nothing to post), -1.
  */
 static int
-build_spec(struct request *req, const struct plan *p,
-    const struct service *svc, struct buf *spec)
+build_spec(struct request *req, const struct plan *p, const struct service *svc,
+    struct buf *spec)
 {
 	buf_reset(spec);
 	if (req->action != ACT_ROLLBACK) {
@@ -307,8 +322,10 @@ build_spec(struct request *req, const struct plan *p,
 		return change_spec(req, svc, p, spec);
 	}
 	if (svc->prev_image == NULL)
-		return req_fail(req, 409, "service %s has no previous spec to "
-		    "roll back to", req->service);
+		return req_fail(req, 409,
+		    "service %s has no previous spec to "
+		    "roll back to",
+		    req->service);
 	if (buf_add(spec, svc->raw + svc->spec.off, svc->spec.len) == -1)
 		return req_fail(req, 500, "out of memory");
 	return 0;
@@ -319,7 +336,7 @@ static int
 read_service(struct request *req, struct plan *p, struct service *svc)
 {
 	if (docker_service_get(req->docker, &req->docker_err, req->service,
-	    svc) == -1)
+	        svc) == -1)
 		return req_fail_docker(req);
 	if (auth_scope_service(req, svc->name) == -1 ||
 	    check_service(req, svc) == -1)
@@ -359,8 +376,9 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 		if ((rc = record_intent(req, p, svc)) == -1)
 			break;
 		rc = docker_service_update(req->docker, &req->docker_err, svc,
-		    buf_str(&spec), spec.len, p->auth.len ? buf_str(&p->auth) :
-		    NULL, req->action == ACT_ROLLBACK, req_docker_warning, req);
+		    buf_str(&spec), spec.len,
+		    p->auth.len ? buf_str(&p->auth) : NULL,
+		    req->action == ACT_ROLLBACK, req_docker_warning, req);
 		if (rc == 0)
 			req->spec_version = svc->version;
 		if (rc == -1)
@@ -370,14 +388,15 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 		if (attempt >= req->cfg->update_retries) {
 			log_warnx("service %s: update out of sequence %u times",
 			    req->service, attempt);
-			rc = req_fail(req, 409, "service %s kept changing under "
+			rc = req_fail(req, 409,
+			    "service %s kept changing under "
 			    "the update (%u attempts); try again",
 			    req->service, attempt);
 			break;
 		}
 		log_info("service %s changed during the update (version "
-		    "%llu); retrying", req->service,
-		    (unsigned long long)svc->version);
+		         "%llu); retrying",
+		    req->service, (unsigned long long)svc->version);
 		service_free(svc);
 		sleep_ms((uint64_t)RETRY_PAUSE_MS * attempt);
 	}
@@ -436,16 +455,19 @@ write_run(struct request *req)
 	if (rc == 1) {
 		/* Nothing was written: no rollout, no notification. */
 		req->state = "unchanged";
-		return fill_result(req, "the service already runs this image; "
+		return fill_result(req,
+		    "the service already runs this image; "
 		    "send \"force\": true to restart its tasks");
 	}
 	if (rc == 2) {
 		req->state = "dry_run";
-		return fill_result(req, rollback ? "dry run: the rollback was "
-		    "not sent" : "dry run: the update was not sent");
+		return fill_result(req,
+		    rollback ? "dry run: the rollback was "
+		               "not sent"
+		             : "dry run: the update was not sent");
 	}
-	log_info("service %s: %s%s -> %s%s", req->service, rollback ?
-	    "rolling back " : "", req->prev_image, req->new_image,
+	log_info("service %s: %s%s -> %s%s", req->service,
+	    rollback ? "rolling back " : "", req->prev_image, req->new_image,
 	    req->force ? " (forced)" : "");
 	return finish(req, rollback);
 }

@@ -23,15 +23,13 @@
 /* "sha256:" and 64 hex digits. */
 #define SHA256_DIGEST_REF_LEN (7 + 64)
 
-static const char *const path_spec[] = {"Spec", NULL};
-static const char *const path_version[] = {"Version", "Index", NULL};
-static const char *const path_force[] = {
-	"Spec", "TaskTemplate", "ForceUpdate", NULL
-};
+static const char *const path_spec[] = { "Spec", NULL };
+static const char *const path_version[] = { "Version", "Index", NULL };
+static const char *const path_force[] = { "Spec", "TaskTemplate", "ForceUpdate",
+	NULL };
 
 int
-docker_fail(struct docker_err *e, enum docker_error kind, const char *fmt,
-    ...)
+docker_fail(struct docker_err *e, enum docker_error kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,16 +61,21 @@ fail_transport(struct docker *d, struct docker_err *e, enum http_fail f,
 	log_warnx("docker at %s: %s", d->cfg->docker_host, errstr);
 	switch (f) {
 	case HTTP_FAIL_TIMEOUT:
-		return docker_fail(e, DOCKER_ERR_TIMEOUT, "Docker did not answer in time");
+		return docker_fail(e, DOCKER_ERR_TIMEOUT,
+		    "Docker did not answer in time");
 	case HTTP_FAIL_CONNECT:
-		return docker_fail(e, DOCKER_ERR_UNREACHABLE, "Docker is unreachable");
+		return docker_fail(e, DOCKER_ERR_UNREACHABLE,
+		    "Docker is unreachable");
 	case HTTP_FAIL_TOO_BIG:
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's reply was too large");
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's reply was too large");
 	case HTTP_FAIL_PROTOCOL:
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's reply was malformed or "
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's reply was malformed or "
 		    "cut short");
 	default:
-		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker request failed");
+		return docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker request failed");
 	}
 }
 
@@ -102,14 +105,15 @@ target_of(const struct config *c, struct http_target *t)
 
 /* One call with the configured timeout; a transport failure is e. */
 static int
-call(struct docker *d, struct docker_err *e, const char *method, const char *path,
-    const char *body, size_t n, const char *hdr, struct http_response *r)
+call(struct docker *d, struct docker_err *e, const char *method,
+    const char *path, const char *body, size_t n, const char *hdr,
+    struct http_response *r)
 {
 	enum http_fail f;
 	const char *errstr;
 
 	if (http_request(d->http, method, path, body, n, hdr,
-	    d->cfg->docker_timeout_ms, r, &f, &errstr) == -1)
+	        d->cfg->docker_timeout_ms, r, &f, &errstr) == -1)
 		return fail_transport(d, e, f, errstr);
 	return 0;
 }
@@ -129,7 +133,8 @@ connect_client(struct docker *d, struct docker_err *e)
 	}
 	if (d->http == NULL && (d->http = http_open(&t, &errstr)) == NULL) {
 		log_warnx("docker: %s", errstr);
-		return docker_fail(e, DOCKER_ERR_SETUP, "cannot set up the Docker client; "
+		return docker_fail(e, DOCKER_ERR_SETUP,
+		    "cannot set up the Docker client; "
 		    "see the server log");
 	}
 	return 0;
@@ -150,20 +155,22 @@ docker_ping(struct docker *d, struct docker_err *e)
 	}
 	buf_free(&r.body);
 	if (r.status != 200)
-		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker's /_ping answered HTTP %ld",
-		    r.status);
+		return docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker's /_ping answered HTTP %ld", r.status);
 	if ((minor = api_minor(r.api_version)) == -1)
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker sent no usable API version");
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker sent no usable API version");
 	if (minor < API_MIN_MINOR)
-		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker API %s is too old (1.%d "
-		    "or newer needed)", r.api_version, API_MIN_MINOR);
+		return docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker API %s is too old (1.%d "
+		    "or newer needed)",
+		    r.api_version, API_MIN_MINOR);
 	snprintf(d->version, sizeof(d->version), "%s", r.api_version);
 	return 0;
 }
 
 int
-docker_prepare(struct docker *d, const struct config *cfg,
-    struct docker_err *e)
+docker_prepare(struct docker *d, const struct config *cfg, struct docker_err *e)
 {
 	memset(e, 0, sizeof(*e));
 	d->cfg = cfg;
@@ -175,8 +182,8 @@ docker_prepare(struct docker *d, const struct config *cfg,
 }
 
 int
-docker_info(struct docker *d, struct docker_err *e, char *state, size_t statelen,
-    int *manager)
+docker_info(struct docker *d, struct docker_err *e, char *state,
+    size_t statelen, int *manager)
 {
 	struct http_response r;
 	const cJSON *sw, *st, *ca;
@@ -195,8 +202,8 @@ docker_info(struct docker *d, struct docker_err *e, char *state, size_t statelen
 	buf_free(&r.body);
 	if (r.status != 200 || root == NULL) {
 		cJSON_Delete(root);
-		return docker_fail(e, DOCKER_ERR_REFUSED, "Docker's /info failed (HTTP %ld)",
-		    r.status);
+		return docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker's /info failed (HTTP %ld)", r.status);
 	}
 	sw = cJSON_GetObjectItemCaseSensitive(root, "Swarm");
 	st = cJSON_GetObjectItemCaseSensitive(sw, "LocalNodeState");
@@ -237,29 +244,36 @@ parse_state(struct docker_err *e, const cJSON *root, const cJSON *spec,
 	    st->valuedouble < 1e9)
 		svc->replicas = (int64_t)st->valuedouble;
 	else
-		svc->replicas = 1;	/* Docker's default when omitted */
+		svc->replicas = 1; /* Docker's default when omitted */
 	svc->force_update = 0;
 	if (json_find(svc->raw, svc->rawlen, path_force, &sp) == 0 &&
-	    (sp.type != JSON_NUMBER || parse_u64n(svc->raw + sp.off, sp.len,
-	    0, UINT64_MAX, &svc->force_update, &errstr) == -1))
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+	    (sp.type != JSON_NUMBER ||
+	        parse_u64n(svc->raw + sp.off, sp.len, 0, UINT64_MAX,
+	            &svc->force_update, &errstr) == -1))
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service "
 		    "reply has a malformed ForceUpdate");
 
 	img = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(spec, "TaskTemplate"),
-	    "ContainerSpec"), "Image");
+	        cJSON_GetObjectItemCaseSensitive(spec, "TaskTemplate"),
+	        "ContainerSpec"),
+	    "Image");
 	prev = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(root, "PreviousSpec"),
-	    "TaskTemplate"), "ContainerSpec"), "Image");
+	        cJSON_GetObjectItemCaseSensitive(
+	            cJSON_GetObjectItemCaseSensitive(root, "PreviousSpec"),
+	            "TaskTemplate"),
+	        "ContainerSpec"),
+	    "Image");
 	if (!cJSON_IsString(img))
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "service %s has no "
-		    "container image (not a container service)", name);
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "service %s has no "
+		    "container image (not a container service)",
+		    name);
 	if ((svc->image = strdup(img->valuestring)) == NULL ||
 	    (cJSON_IsString(prev) &&
-	    (svc->prev_image = strdup(prev->valuestring)) == NULL))
+	        (svc->prev_image = strdup(prev->valuestring)) == NULL))
 		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -277,12 +291,14 @@ parse_service(struct docker_err *e, const char *name, struct service *svc)
 	    svc->spec.type != JSON_OBJECT ||
 	    json_find(svc->raw, svc->rawlen, path_version, &sp) != 0 ||
 	    sp.type != JSON_NUMBER ||
-	    parse_u64n(svc->raw + sp.off, sp.len, 0, UINT64_MAX,
-	    &svc->version, &errstr) == -1)
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+	    parse_u64n(svc->raw + sp.off, sp.len, 0, UINT64_MAX, &svc->version,
+	        &errstr) == -1)
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service "
 		    "reply is malformed");
 	if ((root = cJSON_ParseWithLength(svc->raw, svc->rawlen)) == NULL)
-		return docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service "
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service "
 		    "reply is malformed");
 	spec = cJSON_GetObjectItemCaseSensitive(root, "Spec");
 	nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
@@ -290,26 +306,28 @@ parse_service(struct docker_err *e, const char *name, struct service *svc)
 	if (!cJSON_IsString(nm) || !cJSON_IsString(id) ||
 	    strlen(id->valuestring) >= sizeof(svc->id) ||
 	    strlen(nm->valuestring) >= sizeof(svc->name)) {
-		docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's service reply is malformed");
+		docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service reply is malformed");
 		goto out;
 	}
 	/* Docker resolves a full ID, then a name, then an ID prefix: only
 	 * the first two address the service the URL names. */
 	if (strcmp(nm->valuestring, name) != 0 &&
 	    strcmp(id->valuestring, name) != 0) {
-		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s", name);
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s",
+		    name);
 		goto out;
 	}
 	memcpy(svc->id, id->valuestring, strlen(id->valuestring) + 1);
 	memcpy(svc->name, nm->valuestring, strlen(nm->valuestring) + 1);
 
 	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
-	allow = cJSON_GetObjectItemCaseSensitive(labels,
-	    "deployer.allowUpdates");
-	svc->allow_updates = cJSON_IsString(allow) &&
-	    strcmp(allow->valuestring, "true") == 0;
-	allow = cJSON_GetObjectItemCaseSensitive(labels,
-	    "deployer.allowedImages");
+	allow =
+	    cJSON_GetObjectItemCaseSensitive(labels, "deployer.allowUpdates");
+	svc->allow_updates =
+	    cJSON_IsString(allow) && strcmp(allow->valuestring, "true") == 0;
+	allow =
+	    cJSON_GetObjectItemCaseSensitive(labels, "deployer.allowedImages");
 	if (cJSON_IsString(allow) &&
 	    (svc->allowed_images = strdup(allow->valuestring)) == NULL) {
 		docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
@@ -337,8 +355,10 @@ docker_service_get(struct docker *d, struct docker_err *e, const char *name,
 	/* A second round only when the daemon's version changed under a
 	 * long-running process (upgraded): never post an old-version spec. */
 	for (tries = 0; tries < 2; tries++) {
-		snprintf(path, sizeof(path), "/v%s/services/%s?insertDefaults="
-		    "false", d->version, name);
+		snprintf(path, sizeof(path),
+		    "/v%s/services/%s?insertDefaults="
+		    "false",
+		    d->version, name);
 		if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
 			goto fail;
 		if (r.api_version[0] == '\0' ||
@@ -353,19 +373,20 @@ docker_service_get(struct docker *d, struct docker_err *e, const char *name,
 	case 200:
 		break;
 	case 404:
-		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s", name);
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "no such service: %s",
+		    name);
 		goto fail;
 	case 503:
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: %s", msg);
-		docker_fail(e, DOCKER_ERR_NOT_MANAGER, "Docker is not an active swarm manager: %s",
-		    msg);
+		docker_fail(e, DOCKER_ERR_NOT_MANAGER,
+		    "Docker is not an active swarm manager: %s", msg);
 		goto fail;
 	default:
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: GET service %s: %s", name, msg);
-		docker_fail(e, DOCKER_ERR_REFUSED, "Docker failed to read service %s: %s",
-		    name, msg);
+		docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker failed to read service %s: %s", name, msg);
 		goto fail;
 	}
 	svc->raw = buf_take(&r.body, &svc->rawlen);
@@ -382,8 +403,7 @@ fail:
 }
 
 static void
-collect_warnings(const struct http_response *r, docker_warn_fn warn,
-    void *ctx)
+collect_warnings(const struct http_response *r, docker_warn_fn warn, void *ctx)
 {
 	const cJSON *w, *item;
 	cJSON *root;
@@ -408,8 +428,10 @@ docker_service_update(struct docker *d, struct docker_err *e,
 
 	/* Without credentials of our own, registryAuthFrom=spec keeps the
 	 * ones stored with the service, as the docker CLI does. */
-	snprintf(path, sizeof(path), "/v%s/services/%s/update?version=%llu"
-	    "%s%s", d->version, svc->id, (unsigned long long)svc->version,
+	snprintf(path, sizeof(path),
+	    "/v%s/services/%s/update?version=%llu"
+	    "%s%s",
+	    d->version, svc->id, (unsigned long long)svc->version,
 	    auth_header ? "" : "&registryAuthFrom=spec",
 	    rollback ? "&rollback=previous" : "");
 	buf_init(&r.body, HTTP_BODY_MAX);
@@ -429,15 +451,19 @@ docker_service_update(struct docker *d, struct docker_err *e,
 	log_warnx("docker: update of %s refused: %s", svc->id, msg);
 	if (rollback && r.status == 400 &&
 	    strstr(msg, "does not have a previous spec") != NULL)
-		docker_fail(e, DOCKER_ERR_CONFLICT, "service %s has no previous spec to roll "
-		    "back to", svc->name);
+		docker_fail(e, DOCKER_ERR_CONFLICT,
+		    "service %s has no previous spec to roll "
+		    "back to",
+		    svc->name);
 	else if (r.status == 404)
-		docker_fail(e, DOCKER_ERR_NOT_FOUND, "service %s disappeared", svc->name);
+		docker_fail(e, DOCKER_ERR_NOT_FOUND, "service %s disappeared",
+		    svc->name);
 	else if (r.status == 503)
-		docker_fail(e, DOCKER_ERR_NOT_MANAGER, "Docker is not an active swarm manager: %s",
-		    msg);
+		docker_fail(e, DOCKER_ERR_NOT_MANAGER,
+		    "Docker is not an active swarm manager: %s", msg);
 	else
-		docker_fail(e, DOCKER_ERR_REFUSED, "Docker refused the update: %s", msg);
+		docker_fail(e, DOCKER_ERR_REFUSED,
+		    "Docker refused the update: %s", msg);
 out:
 	buf_free(&r.body);
 	return rc;
@@ -484,8 +510,8 @@ platforms_of(const cJSON *pl, cJSON **out)
 		return -1;
 	cJSON_ArrayForEach(p, pl) {
 		const cJSON *os = cJSON_GetObjectItemCaseSensitive(p, "os");
-		const cJSON *arch = cJSON_GetObjectItemCaseSensitive(p,
-		    "architecture");
+		const cJSON *arch =
+		    cJSON_GetObjectItemCaseSensitive(p, "architecture");
 		const char *a;
 		int dup = 0;
 
@@ -493,13 +519,13 @@ platforms_of(const cJSON *pl, cJSON **out)
 		    strcmp(os->valuestring, "unknown") == 0 ||
 		    strcmp(arch->valuestring, "unknown") == 0)
 			continue;
-		a = strcmp(arch->valuestring, "arm") == 0 ? "" :
-		    arch->valuestring;
+		a = strcmp(arch->valuestring, "arm") == 0 ? ""
+		                                          : arch->valuestring;
 		cJSON_ArrayForEach(q, *out) {
-			const cJSON *qa = cJSON_GetObjectItemCaseSensitive(q,
-			    "Architecture");
-			const cJSON *qo = cJSON_GetObjectItemCaseSensitive(q,
-			    "OS");
+			const cJSON *qa =
+			    cJSON_GetObjectItemCaseSensitive(q, "Architecture");
+			const cJSON *qo =
+			    cJSON_GetObjectItemCaseSensitive(q, "OS");
 
 			if (strcmp(qa->valuestring, a) == 0 &&
 			    strcmp(qo->valuestring, os->valuestring) == 0)
@@ -554,13 +580,14 @@ docker_resolve(struct docker *d, struct docker_err *e, const char *name,
 	root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len);
 	desc = cJSON_GetObjectItemCaseSensitive(root, "Descriptor");
 	dg = cJSON_GetObjectItemCaseSensitive(desc, "digest");
-	if (!cJSON_IsString(dg) || strncmp(dg->valuestring, "sha256:", 7) != 0 ||
+	if (!cJSON_IsString(dg) ||
+	    strncmp(dg->valuestring, "sha256:", 7) != 0 ||
 	    strlen(dg->valuestring) != SHA256_DIGEST_REF_LEN) {
 		snprintf(why, whylen, "the registry sent no sha256 digest");
 		goto out;
 	}
-	if (platforms_of(cJSON_GetObjectItemCaseSensitive(root,
-	    "Platforms"), &out) == -1)
+	if (platforms_of(cJSON_GetObjectItemCaseSensitive(root, "Platforms"),
+	        &out) == -1)
 		goto nomem;
 	if ((*digest = strdup(dg->valuestring)) == NULL)
 		goto nomem;
@@ -589,8 +616,10 @@ docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
 	cJSON *root = NULL;
 
 	memset(tc, 0, sizeof(*tc));
-	snprintf(filters, sizeof(filters), "{\"service\":{\"%s\":true},"
-	    "\"_up-to-date\":{\"true\":true}}", service_id);
+	snprintf(filters, sizeof(filters),
+	    "{\"service\":{\"%s\":true},"
+	    "\"_up-to-date\":{\"true\":true}}",
+	    service_id);
 	if (url_encode(filters, enc, sizeof(enc)) == -1)
 		return docker_fail(e, DOCKER_ERR_SETUP, "task filter too long");
 	snprintf(path, sizeof(path), "/v%s/tasks?filters=%s", d->version, enc);
@@ -599,26 +628,31 @@ docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
 		buf_free(&r.body);
 		return -1;
 	}
-	if (r.status != 200 || (root = cJSON_ParseWithLength(buf_str(&r.body),
-	    r.body.len)) == NULL || !cJSON_IsArray(root)) {
+	if (r.status != 200 ||
+	    (root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len)) ==
+	        NULL ||
+	    !cJSON_IsArray(root)) {
 		if (r.status == 200)
-			docker_fail(e, DOCKER_ERR_PROTOCOL, "Docker's task list is malformed");
+			docker_fail(e, DOCKER_ERR_PROTOCOL,
+			    "Docker's task list is malformed");
 		else
-			docker_fail(e, DOCKER_ERR_REFUSED, "Docker failed to list tasks "
-			    "(HTTP %ld)", r.status);
+			docker_fail(e, DOCKER_ERR_REFUSED,
+			    "Docker failed to list tasks "
+			    "(HTTP %ld)",
+			    r.status);
 		cJSON_Delete(root);
 		buf_free(&r.body);
 		return -1;
 	}
 	cJSON_ArrayForEach(t, root) {
-		const cJSON *ds = cJSON_GetObjectItemCaseSensitive(t,
-		    "DesiredState");
+		const cJSON *ds =
+		    cJSON_GetObjectItemCaseSensitive(t, "DesiredState");
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(t, "Status"), "State");
 		const char *s = cJSON_IsString(st) ? st->valuestring : "";
 
-		if (cJSON_IsString(ds) && strcmp(ds->valuestring, "running")
-		    == 0)
+		if (cJSON_IsString(ds) &&
+		    strcmp(ds->valuestring, "running") == 0)
 			tc->total++;
 		if (strcmp(s, "running") == 0 && cJSON_IsString(ds) &&
 		    strcmp(ds->valuestring, "running") == 0)
@@ -663,9 +697,12 @@ docker_config_create(struct docker *d, struct docker_err *e, const char *name,
 	else {
 		docker_message(&r, msg, sizeof(msg));
 		log_warnx("docker: config create: %s", msg);
-		docker_fail(e, r.status == 503 ? DOCKER_ERR_NOT_MANAGER :
-		    DOCKER_ERR_REFUSED, "Docker refused to "
-		    "record the request: %s", msg);
+		docker_fail(e,
+		    r.status == 503 ? DOCKER_ERR_NOT_MANAGER
+		                    : DOCKER_ERR_REFUSED,
+		    "Docker refused to "
+		    "record the request: %s",
+		    msg);
 	}
 out:
 	cJSON_free(body);
@@ -684,8 +721,8 @@ untouched(struct docker_err *e, int rc)
 }
 
 int
-docker_configs_prune(struct docker *d, struct docker_err *e, const char *label, time_t now,
-    unsigned max)
+docker_configs_prune(struct docker *d, struct docker_err *e, const char *label,
+    time_t now, unsigned max)
 {
 	struct http_response r;
 	char filters[160], enc[480], path[640];
@@ -700,8 +737,10 @@ docker_configs_prune(struct docker *d, struct docker_err *e, const char *label, 
 	    enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
 	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1 ||
-	    r.status != 200 || (root = cJSON_ParseWithLength(
-	    buf_str(&r.body), r.body.len)) == NULL || !cJSON_IsArray(root)) {
+	    r.status != 200 ||
+	    (root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len)) ==
+	        NULL ||
+	    !cJSON_IsArray(root)) {
 		cJSON_Delete(root);
 		buf_free(&r.body);
 		return untouched(e, -1);
@@ -710,15 +749,16 @@ docker_configs_prune(struct docker *d, struct docker_err *e, const char *label, 
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "ID");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(c, "Spec"), "Labels"),
+		        cJSON_GetObjectItemCaseSensitive(c, "Spec"), "Labels"),
 		    label);
 		const char *errstr;
 		uint64_t until;
 
 		if (removed >= max || !cJSON_IsString(id) ||
 		    !cJSON_IsString(v) || strlen(id->valuestring) > 64 ||
-		    parse_u64(v->valuestring, 0, UINT64_MAX, &until,
-		    &errstr) == -1 || until >= (uint64_t)now)
+		    parse_u64(v->valuestring, 0, UINT64_MAX, &until, &errstr) ==
+		        -1 ||
+		    until >= (uint64_t)now)
 			continue;
 		snprintf(path, sizeof(path), "/v%s/configs/%s", d->version,
 		    id->valuestring);

@@ -22,25 +22,25 @@ struct http_client;
  */
 enum docker_error {
 	DOCKER_OK = 0,
-	DOCKER_ERR_SETUP,	/* the client could not be set up */
-	DOCKER_ERR_UNREACHABLE,	/* no connection */
-	DOCKER_ERR_TIMEOUT,	/* no answer in docker_timeout */
-	DOCKER_ERR_PROTOCOL,	/* a malformed, cut or oversized reply */
-	DOCKER_ERR_NOT_FOUND,	/* no such object */
-	DOCKER_ERR_NOT_MANAGER,	/* not an active swarm manager */
-	DOCKER_ERR_CONFLICT,	/* the object's state forbids it */
-	DOCKER_ERR_REFUSED,	/* Docker answered with an error */
+	DOCKER_ERR_SETUP,       /* the client could not be set up */
+	DOCKER_ERR_UNREACHABLE, /* no connection */
+	DOCKER_ERR_TIMEOUT,     /* no answer in docker_timeout */
+	DOCKER_ERR_PROTOCOL,    /* a malformed, cut or oversized reply */
+	DOCKER_ERR_NOT_FOUND,   /* no such object */
+	DOCKER_ERR_NOT_MANAGER, /* not an active swarm manager */
+	DOCKER_ERR_CONFLICT,    /* the object's state forbids it */
+	DOCKER_ERR_REFUSED,     /* Docker answered with an error */
 	DOCKER_ERR_NOMEM,
 };
 
 struct docker_err {
 	enum docker_error kind;
-	char msg[512];		/* for the client: names no secret */
+	char msg[512]; /* for the client: names no secret */
 };
 
 /* Sets *e and returns -1. */
-int docker_fail(struct docker_err *e, enum docker_error kind,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int docker_fail(struct docker_err *e, enum docker_error kind, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* Receives each warning Docker sends with an accepted update. */
 typedef void (*docker_warn_fn)(void *ctx, const char *msg);
@@ -50,7 +50,7 @@ typedef void (*docker_warn_fn)(void *ctx, const char *msg);
 struct docker {
 	struct http_client *http;
 	const struct config *cfg; /* the settings of the current request */
-	char version[16];	/* "1.41": the daemon's own, from /_ping */
+	char version[16];         /* "1.41": the daemon's own, from /_ping */
 };
 
 /*
@@ -63,27 +63,27 @@ struct docker {
 
 /* A service as read for one request. */
 struct service {
-	char id[72];		/* full ID */
-	char name[64];		/* Spec.Name */
-	uint64_t version;	/* Version.Index, for the update */
-	char *raw;		/* owned: the GET /services reply */
+	char id[72];      /* full ID */
+	char name[64];    /* Spec.Name */
+	uint64_t version; /* Version.Index, for the update */
+	char *raw;        /* owned: the GET /services reply */
 	size_t rawlen;
-	struct json_span spec;	/* the Spec object inside raw */
-	char *image;		/* owned: Spec...ContainerSpec.Image */
-	char *prev_image;	/* owned: PreviousSpec's, or NULL */
-	int allow_updates;	/* label deployer.allowUpdates=true */
-	char *allowed_images;	/* owned: label deployer.allowedImages */
-	char update_state[24];	/* UpdateStatus.State, "" when absent */
-	char *update_message;	/* owned: UpdateStatus.Message, or NULL */
-	int64_t replicas;	/* desired tasks; -1 for global mode */
-	uint64_t force_update;	/* TaskTemplate.ForceUpdate */
+	struct json_span spec; /* the Spec object inside raw */
+	char *image;           /* owned: Spec...ContainerSpec.Image */
+	char *prev_image;      /* owned: PreviousSpec's, or NULL */
+	int allow_updates;     /* label deployer.allowUpdates=true */
+	char *allowed_images;  /* owned: label deployer.allowedImages */
+	char update_state[24]; /* UpdateStatus.State, "" when absent */
+	char *update_message;  /* owned: UpdateStatus.Message, or NULL */
+	int64_t replicas;      /* desired tasks; -1 for global mode */
+	uint64_t force_update; /* TaskTemplate.ForceUpdate */
 };
 
 /* Tasks of a service, counted as `docker service ps` would show them. */
 struct task_count {
-	unsigned running;	/* up to date and running */
-	unsigned failed;	/* up to date and failed, rejected or gone */
-	unsigned total;		/* up to date, desired running */
+	unsigned running; /* up to date and running */
+	unsigned failed;  /* up to date and failed, rejected or gone */
+	unsigned total;   /* up to date, desired running */
 };
 
 /* Connects (or reuses the connection) to cfg's Docker host, which the
@@ -103,8 +103,8 @@ int docker_info(struct docker *d, struct docker_err *e, char *state,
  * Reads the service whose name or full ID is exactly name; Docker's own
  * lookup also matches ID prefixes, which is refused here as 404.
  */
-int docker_service_get(struct docker *d, struct docker_err *e,
-    const char *name, struct service *svc);
+int docker_service_get(struct docker *d, struct docker_err *e, const char *name,
+    struct service *svc);
 
 /*
  * Posts spec (n bytes) as the service's new spec at svc->version.
@@ -130,8 +130,8 @@ int docker_resolve(struct docker *d, struct docker_err *e, const char *name,
 
 /* Counts the service's up-to-date tasks (the `_up-to-date` filter the
  * docker CLI uses while it watches a rollout). */
-int docker_tasks(struct docker *d, struct docker_err *e,
-    const char *service_id, struct task_count *tc);
+int docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
+    struct task_count *tc);
 
 /*
  * Creates a Swarm config called name, labelled label=value, with a

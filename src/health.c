@@ -24,14 +24,14 @@ health_storage(const struct config *c, struct storage_check out[3])
 		out[n].what = "spool";
 		out[n].path = c->spool_dir;
 		out[n].ok = dir_usable(c->spool_dir, 1, out[n].why,
-		    sizeof(out[n].why)) == 0;
+		                sizeof(out[n].why)) == 0;
 		n++;
 	}
 	if (c->audit_file != NULL) {
 		out[n].what = "audit";
 		out[n].path = c->audit_file;
 		out[n].ok = file_appendable(c->audit_file, out[n].why,
-		    sizeof(out[n].why)) == 0;
+		                sizeof(out[n].why)) == 0;
 		n++;
 	}
 	return n;
@@ -47,8 +47,9 @@ health_run(struct request *req)
 	int docker_ok, bs_ok = 1, storage_ok = 1;
 	cJSON *r;
 
-	docker_ok = docker_prepare(req->docker, req->cfg, &req->docker_err) ==
-	    0 && docker_ping(req->docker, &req->docker_err) == 0;
+	docker_ok =
+	    docker_prepare(req->docker, req->cfg, &req->docker_err) == 0 &&
+	    docker_ping(req->docker, &req->docker_err) == 0;
 	if ((r = cJSON_CreateObject()) == NULL)
 		return req_fail(req, 500, "out of memory");
 	req->result = r;
@@ -65,8 +66,8 @@ health_run(struct request *req)
 	 * requires makes the process unhealthy (deploys would get 503). */
 	nst = health_storage(req->cfg, st);
 	for (i = 0; i < nst; i++) {
-		cJSON_AddStringToObject(r, st[i].what, st[i].ok ? "ok" :
-		    st[i].why);
+		cJSON_AddStringToObject(r, st[i].what,
+		    st[i].ok ? "ok" : st[i].why);
 		if (!st[i].ok && strcmp(st[i].what, "audit") == 0 &&
 		    req->cfg->audit_required)
 			storage_ok = 0;

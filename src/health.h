@@ -15,10 +15,10 @@ int health_run(struct request *req);
 
 /* One place the process writes, and whether it can. */
 struct storage_check {
-	const char *what;	/* "spool", "audit" */
+	const char *what; /* "spool", "audit" */
 	const char *path;
 	int ok;
-	char why[320];		/* when not ok */
+	char why[320]; /* when not ok */
 };
 
 /* Checks the spool directory and the audit file that the settings name

@@ -134,7 +134,7 @@ entry(const cJSON *o, const char *service)
 		return NULL;
 	status = st->valueint;
 	if (status >= 400 && status < 500 && status != 409)
-		return NULL;	/* refused: nothing was tried */
+		return NULL; /* refused: nothing was tried */
 	if ((e = cJSON_CreateObject()) == NULL)
 		return NULL;
 	json_put(e, "time", member(o, "time"));
@@ -189,7 +189,8 @@ history_run(struct request *req)
 	int fd;
 
 	if (path == NULL)
-		return req_fail(req, 404, "there is no history: no audit trail "
+		return req_fail(req, 404,
+		    "there is no history: no audit trail "
 		    "is configured (set audit_file in the configuration file, "
 		    "or DEPLOYER_AUDIT_FILE, to record deploys from now on)");
 	if ((r = cJSON_CreateObject()) == NULL)
@@ -200,15 +201,17 @@ history_run(struct request *req)
 		return req_fail(req, 500, "out of memory");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
-			return 0;	/* nothing was recorded yet */
+			return 0; /* nothing was recorded yet */
 		log_warn("history: cannot open %s", path);
-		return req_fail(req, 500, "the audit trail cannot be read; "
+		return req_fail(req, 500,
+		    "the audit trail cannot be read; "
 		    "see the server log");
 	}
 	if (collect(req, fd, list) == -1) {
 		log_warn("history: cannot read %s", path);
 		close(fd);
-		return req_fail(req, 500, "the audit trail cannot be read; "
+		return req_fail(req, 500,
+		    "the audit trail cannot be read; "
 		    "see the server log");
 	}
 	close(fd);

@@ -21,10 +21,10 @@ int history_run(struct request *req);
 /* The reader underneath, for tests: lines of the file at fd, last first. */
 struct rev_reader {
 	int fd;
-	long long pos;		/* bytes before the buffer not yet read */
-	char *buf;		/* REV_CHUNK + REV_LINE_MAX bytes */
-	size_t lo, hi;		/* unreturned bytes: buf[lo, hi) */
-	int skip;		/* the line being read is too long: drop it */
+	long long pos; /* bytes before the buffer not yet read */
+	char *buf;     /* REV_CHUNK + REV_LINE_MAX bytes */
+	size_t lo, hi; /* unreturned bytes: buf[lo, hi) */
+	int skip;      /* the line being read is too long: drop it */
 };
 #define REV_CHUNK (64 * 1024)
 #define REV_LINE_MAX (64 * 1024)

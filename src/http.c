@@ -13,14 +13,14 @@
 #include "http.h"
 #include "util.h"
 
-#define UNIX_PATH_MAX 107	/* sun_path on Linux, without the NUL */
+#define UNIX_PATH_MAX 107 /* sun_path on Linux, without the NUL */
 
 struct http_client {
 	CURL *curl;
-	char *host;		/* the target it was opened for */
+	char *host; /* the target it was opened for */
 	int tls, tls_verify;
 	char *cert_path;
-	char base[300];		/* "http://localhost" or "https://h:p" */
+	char base[300]; /* "http://localhost" or "https://h:p" */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -51,12 +51,12 @@ on_header(char *p, size_t size, size_t nmemb, void *ud)
 		end = p + n;
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-		    end[-1] == ' '))
+		while (end > v &&
+		    (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
 			end--;
 		len = (size_t)(end - v);
 		if (len > HTTP_APIVER_MAX)
-			len = 0;	/* not a version; ignore it */
+			len = 0; /* not a version; ignore it */
 		memcpy(r->api_version, v, len);
 		r->api_version[len] = '\0';
 	}
@@ -81,8 +81,7 @@ int
 http_same_target(const struct http_client *c, const struct http_target *t)
 {
 	return streq(c->host, t->host) && c->tls == t->tls &&
-	    c->tls_verify == t->tls_verify &&
-	    streq(c->cert_path, t->cert_path);
+	    c->tls_verify == t->tls_verify && streq(c->cert_path, t->cert_path);
 }
 
 /* What every handle gets: no signals (timeouts in a FastCGI process), no
@@ -103,14 +102,13 @@ common_options(CURL *h, char *errbuf, int connect_timeout_ms)
 	api->easy_setopt(h, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	api->easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/"
-	    PACKAGE_VERSION);
+	api->easy_setopt(h, CURLOPT_USERAGENT,
+	    PACKAGE_NAME "/" PACKAGE_VERSION);
 }
 
 /* Sets the options that stay the same for every request. */
 static int
-setup(struct http_client *c, const struct http_target *t,
-    const char **errstr)
+setup(struct http_client *c, const struct http_target *t, const char **errstr)
 {
 	CURL *h = c->curl;
 	char file[4096];
@@ -137,8 +135,8 @@ setup(struct http_client *c, const struct http_target *t,
 		*errstr = "DOCKER_HOST: invalid tcp address";
 		return -1;
 	}
-	snprintf(c->base, sizeof(c->base), "%s://%s", t->tls ? "https" :
-	    "http", t->host + 6);
+	snprintf(c->base, sizeof(c->base), "%s://%s", t->tls ? "https" : "http",
+	    t->host + 6);
 	if (!t->tls)
 		return 0;
 	api->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -246,12 +244,11 @@ http_request(struct http_client *c, const char *method, const char *path,
 	if (body != NULL) {
 		api->easy_setopt(h, CURLOPT_POST, 1L);
 		api->easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		api->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)n);
+		api->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 		/* libcurl would say x-www-form-urlencoded; Docker 23+
 		 * refuses anything but JSON. */
 		if ((tmp = api->slist_append(hdrs,
-		    "Content-Type: application/json")) == NULL)
+		         "Content-Type: application/json")) == NULL)
 			goto nomem;
 		hdrs = tmp;
 		if ((tmp = api->slist_append(hdrs, "Expect:")) == NULL)
@@ -325,7 +322,7 @@ http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
 	}
 	if ((h = api->easy_init()) == NULL ||
 	    (hdrs = api->slist_append(NULL,
-	    "Content-Type: application/json")) == NULL) {
+	         "Content-Type: application/json")) == NULL) {
 		api->easy_cleanup(h);
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
@@ -343,8 +340,8 @@ http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
 	api->slist_free_all(hdrs);
 	api->easy_cleanup(h);
 	if (rc != CURLE_OK) {
-		snprintf(errbuf, errlen, "%s", cerr[0] ? cerr :
-		    api->easy_strerror(rc));
+		snprintf(errbuf, errlen, "%s",
+		    cerr[0] ? cerr : api->easy_strerror(rc));
 		return -1;
 	}
 	if (*status < 200 || *status > 299) {

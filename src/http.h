@@ -14,18 +14,18 @@
 
 enum http_fail {
 	HTTP_FAIL_NONE = 0,
-	HTTP_FAIL_CONNECT,	/* nobody answers at the address */
+	HTTP_FAIL_CONNECT, /* nobody answers at the address */
 	HTTP_FAIL_TIMEOUT,
-	HTTP_FAIL_PROTOCOL,	/* a reply that is not HTTP, or truncated */
+	HTTP_FAIL_PROTOCOL, /* a reply that is not HTTP, or truncated */
 	HTTP_FAIL_TOO_BIG,
 	HTTP_FAIL_OTHER,
 };
 
 struct http_target {
-	const char *host;	/* DOCKER_HOST: unix:///path or tcp://h:p */
+	const char *host; /* DOCKER_HOST: unix:///path or tcp://h:p */
 	int tls;
 	int tls_verify;
-	const char *cert_path;	/* ca.pem, cert.pem, key.pem; NULL: none */
+	const char *cert_path; /* ca.pem, cert.pem, key.pem; NULL: none */
 	int connect_timeout_ms;
 };
 
@@ -39,11 +39,9 @@ struct http_client;
 
 /* One client per Docker host; it keeps its connection open between
  * requests.  NULL with *errstr on failure. */
-struct http_client *http_open(const struct http_target *t,
-    const char **errstr);
+struct http_client *http_open(const struct http_target *t, const char **errstr);
 /* 1 when c was opened for the same target (reuse it). */
-int http_same_target(const struct http_client *c,
-    const struct http_target *t);
+int http_same_target(const struct http_client *c, const struct http_target *t);
 
 /*
  * Performs one request.  path is below the daemon root ("/_ping",
@@ -65,7 +63,7 @@ void http_close(struct http_client *c);
  * message, or the HTTP status) in errbuf and *status (0 when no answer
  * came).
  */
-int http_post_json(const char *url, const char *body, size_t n,
-    int timeout_ms, long *status, char *errbuf, size_t errlen);
+int http_post_json(const char *url, const char *body, size_t n, int timeout_ms,
+    long *status, char *errbuf, size_t errlen);
 
 #endif

@@ -20,8 +20,8 @@
 
 #define HUB_DOMAIN "docker.io"
 #define HUB_LEGACY_DOMAIN "index.docker.io"
-#define HUB_OFFICIAL "library/"	/* Docker Hub's namespace for "nginx" */
-#define ID_HEX_LEN 64		/* a sha256 image ID written as hex */
+#define HUB_OFFICIAL "library/" /* Docker Hub's namespace for "nginx" */
+#define ID_HEX_LEN 64           /* a sha256 image ID written as hex */
 
 /* The separators allowed inside a digest algorithm name. */
 static int
@@ -115,7 +115,7 @@ domain_ok(const unsigned char *s, size_t n)
 			if (!ch_hex(s[i]) && s[i] != ':')
 				return 0;
 		if (i == n || i == 1)
-			return 0;	/* no ']', or "[]" */
+			return 0; /* no ']', or "[]" */
 		hostlen = i + 1;
 	} else {
 		for (hostlen = 0; hostlen < n && s[hostlen] != ':'; hostlen++)
@@ -234,7 +234,8 @@ path_ok(const unsigned char *s, size_t n, const char **errstr)
 		if (i < n && s[i] != '/')
 			continue;
 		if (i == start)
-			return fail(errstr, "repository name has an empty "
+			return fail(errstr,
+			    "repository name has an empty "
 			    "component (leading, trailing or double '/')");
 		if (!component_ok(s + start, i - start, &upper))
 			return fail(errstr, "invalid repository name");
@@ -267,20 +268,23 @@ check_bytes(const unsigned char *u, size_t n, const char **errstr)
 	 */
 	for (i = 0; i < n; i++) {
 		if (u[i] == '{' || u[i] == '}' || u[i] == '$')
-			return fail(errstr, "reference contains unexpanded "
+			return fail(errstr,
+			    "reference contains unexpanded "
 			    "template or variable syntax");
 		if (u[i] <= 0x20 || u[i] >= 0x7f)
 			badbyte = 1;
 	}
 	if (badbyte)
-		return fail(errstr, "reference contains a space, control or "
+		return fail(errstr,
+		    "reference contains a space, control or "
 		    "non-ASCII byte");
 	/* A bare image ID is refused, as ParseNormalizedNamed does. */
 	if (n == ID_HEX_LEN) {
 		for (i = 0; i < n && ch_lowerhex(u[i]); i++)
 			;
 		if (i == n)
-			return fail(errstr, "a 64-character hex image ID is "
+			return fail(errstr,
+			    "a 64-character hex image ID is "
 			    "not a repository name");
 	}
 	return 0;
@@ -326,7 +330,8 @@ parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
 	}
 
 	if (namelen == 0)
-		return fail(errstr, "repository name must have at least one "
+		return fail(errstr,
+		    "repository name must have at least one "
 		    "component");
 
 	/* The first component is the domain if it looks like one. */
@@ -346,8 +351,7 @@ parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
 }
 
 int
-ref_parse(const char *s, size_t n, struct imageref *ref,
-    const char **errstr)
+ref_parse(const char *s, size_t n, struct imageref *ref, const char **errstr)
 {
 	/* Parts are filled in as they pass; a failure leaves none. */
 	memset(ref, 0, sizeof(*ref));
@@ -416,8 +420,8 @@ ref_familiar(const struct imageref *ref, int with_digest, char *out,
 		digsep = "@";
 		dig = ref->digest;
 	}
-	len = snprintf(out, outlen, "%s%s%s%s%s%s%s", dom, domsep, path,
-	    tagsep, tag, digsep, dig);
+	len = snprintf(out, outlen, "%s%s%s%s%s%s%s", dom, domsep, path, tagsep,
+	    tag, digsep, dig);
 	if (len < 0 || (size_t)len >= outlen) {
 		if (outlen > 0)
 			out[0] = '\0';
@@ -437,8 +441,8 @@ ref_match(const char *pattern, const struct imageref *ref)
 	    fnmatch(pattern, form, FNM_PATHNAME) == 0)
 		return 1;
 	if (is_hub(ref) && strchr(path, '/') == NULL)
-		len = snprintf(form, sizeof(form), "docker.io/%s%s", HUB_OFFICIAL,
-		    path);
+		len = snprintf(form, sizeof(form), "docker.io/%s%s",
+		    HUB_OFFICIAL, path);
 	else
 		len = snprintf(form, sizeof(form), "%s/%s", ref_registry(ref),
 		    path);

@@ -20,16 +20,16 @@
  * uppercase letter (and then it must be a valid host).  A reference that
  * is nothing but 64 lowercase hex digits (an image ID) is refused.
  */
-#define REF_MAX 512		/* longest reference accepted, in bytes */
+#define REF_MAX 512 /* longest reference accepted, in bytes */
 #define REF_DOMAIN_MAX 255
 #define REF_PATH_MAX 255
 #define REF_TAG_MAX 128
-#define REF_DIGEST_MAX 136	/* "sha512:" + 128 hex, with room */
+#define REF_DIGEST_MAX 136 /* "sha512:" + 128 hex, with room */
 
 struct imageref {
 	char domain[REF_DOMAIN_MAX + 1]; /* as written; "" when absent */
-	char path[REF_PATH_MAX + 1];	 /* as written, e.g. "me/blog" */
-	char tag[REF_TAG_MAX + 1];	 /* "" when absent */
+	char path[REF_PATH_MAX + 1];     /* as written, e.g. "me/blog" */
+	char tag[REF_TAG_MAX + 1];       /* "" when absent */
 	char digest[REF_DIGEST_MAX + 1]; /* "" when absent */
 };
 

@@ -215,13 +215,13 @@ is_loopback(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
 		    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
-		    in6->sin6_addr.s6_addr[12] == 127);
+		        in6->sin6_addr.s6_addr[12] == 127);
 	return 0;
 }
 
 int
-io_check_exposure(int fd, int allow_remote, const char **errstr,
-    char *warn, size_t warnlen)
+io_check_exposure(int fd, int allow_remote, const char **errstr, char *warn,
+    size_t warnlen)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
@@ -236,17 +236,19 @@ io_check_exposure(int fd, int allow_remote, const char **errstr,
 	}
 	if (ss.ss_family == AF_UNIX) {
 		if (len > offsetof(struct sockaddr_un, sun_path) &&
-		    sun->sun_path[0] != '\0' &&
-		    stat(sun->sun_path, &st) == 0 && (st.st_mode & S_IWOTH))
-			snprintf(warn, warnlen, "socket %.200s is writable by "
+		    sun->sun_path[0] != '\0' && stat(sun->sun_path, &st) == 0 &&
+		    (st.st_mode & S_IWOTH))
+			snprintf(warn, warnlen,
+			    "socket %.200s is writable by "
 			    "every user (mode %04o): anyone on this host can "
 			    "send requests; make it 0660 with the web server's "
-			    "group", sun->sun_path,
-			    (unsigned)(st.st_mode & 07777));
+			    "group",
+			    sun->sun_path, (unsigned)(st.st_mode & 07777));
 		return 0;
 	}
 	if (!is_loopback(&ss) && !allow_remote) {
-		*errstr = "the FastCGI socket listens beyond loopback, where "
+		*errstr =
+		    "the FastCGI socket listens beyond loopback, where "
 		    "anyone who can connect may send any request; listen on "
 		    "127.0.0.1 or a unix socket, or set allow_remote_bind = 1 "
 		    "if a firewall guards it";
@@ -287,8 +289,8 @@ io_open(struct io *io, int listen_fd, const char **errstr)
 	 * it would take a connection without a deadline.  It gets no
 	 * listening socket (-1), and a connection it drops ends its call.
 	 */
-	if (fcntl(io->listen_fd, F_SETFL, fcntl(io->listen_fd, F_GETFL) |
-	    O_NONBLOCK) == -1) {
+	if (fcntl(io->listen_fd, F_SETFL,
+	        fcntl(io->listen_fd, F_GETFL) | O_NONBLOCK) == -1) {
 		*errstr = "cannot make the listening socket non-blocking";
 		return -1;
 	}
@@ -340,7 +342,7 @@ accept_new(struct io *io)
 	if ((fd = accept4(io->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 		return fd;
 	switch (errno) {
-	case EAGAIN:		/* another process took it first */
+	case EAGAIN: /* another process took it first */
 	case EINTR:
 	case ECONNABORTED:
 	case EPROTO:
@@ -496,7 +498,7 @@ io_finish(struct io *io)
 {
 	/* libfcgi's lingering close waits this long for the web server; the
 	 * drain below may not hold the process longer. */
-	struct timeval linger = {2, 0};
+	struct timeval linger = { 2, 0 };
 	char chunk[16384];
 	size_t total = 0;
 	int n, fd, want_keep;

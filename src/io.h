@@ -16,11 +16,11 @@
 #define IO_KEPT_MAX 64
 
 struct io {
-	int fastcgi;		/* 0: one CGI request on stdin/stdout */
-	int listen_fd;		/* FastCGI: the listening socket */
-	int cgi_done;		/* CGI: the one request was handed out */
+	int fastcgi;   /* 0: one CGI request on stdin/stdout */
+	int listen_fd; /* FastCGI: the listening socket */
+	int cgi_done;  /* CGI: the one request was handed out */
 	int in_request;
-	int request_timeout_ms;	/* a connection's time to send its request */
+	int request_timeout_ms; /* a connection's time to send its request */
 	FCGX_Request req;
 	/* Connections the web server keeps open for its next request
 	 * (FCGI_KEEP_CONN, nginx fastcgi_keep_conn on), idle until it
@@ -51,8 +51,8 @@ int io_listen(const char *addr, const char **errstr);
  * loopback address unless allow_remote (-1 with *errstr); a unix socket
  * every user may write to gets a warning in warn ("" when none).
  */
-int io_check_exposure(int fd, int allow_remote, const char **errstr,
-    char *warn, size_t warnlen);
+int io_check_exposure(int fd, int allow_remote, const char **errstr, char *warn,
+    size_t warnlen);
 
 /* listen_fd >= 0: serve FastCGI on it.  -1: FastCGI when stdin is a
  * listening socket (spawn-fcgi, mod_fcgid, systemd), else one CGI

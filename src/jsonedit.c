@@ -26,18 +26,18 @@
  */
 
 enum scan_state {
-	ST_VALUE,	/* a value must start here */
-	ST_FIRST,	/* just after '{' or '[': a member or the close */
-	ST_KEY,		/* a member name must start here */
-	ST_NEXT,	/* after a value: ',' or the close, or the end */
-	ST_DONE,	/* the whole text was one value */
-	ST_BAD,		/* malformed */
+	ST_VALUE, /* a value must start here */
+	ST_FIRST, /* just after '{' or '[': a member or the close */
+	ST_KEY,   /* a member name must start here */
+	ST_NEXT,  /* after a value: ',' or the close, or the end */
+	ST_DONE,  /* the whole text was one value */
+	ST_BAD,   /* malformed */
 };
 
 struct scan {
 	const char *const *path; /* NULL-terminated keys */
-	size_t plen;		/* number of keys in path */
-	size_t nfound;		/* v[0 .. nfound - 1] are set */
+	size_t plen;             /* number of keys in path */
+	size_t nfound;           /* v[0 .. nfound - 1] are set */
 	/* A value with a slot is inside objects that are all on the path,
 	 * so its slot is at most its depth, which is at most
 	 * JSON_DEPTH_MAX; the root's slot is 0. */
@@ -164,8 +164,8 @@ str_char(const char *s, size_t *ip, size_t end, unsigned char u[4], int lax)
 		return 0;
 	i += 6;
 	if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < end && p[i] == '\\' &&
-	    p[i + 1] == 'u' && hex4(s, end, i + 2, &lo) == 0 &&
-	    lo >= 0xdc00 && lo <= 0xdfff) {
+	    p[i + 1] == 'u' && hex4(s, end, i + 2, &lo) == 0 && lo >= 0xdc00 &&
+	    lo <= 0xdfff) {
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		i += 6;
 	} else if (cp >= 0xd800 && cp <= 0xdfff) {
@@ -293,13 +293,13 @@ struct scanner {
 	const char *s;
 	size_t n, i;
 	int maxdepth;
-	struct scan *sc;		 /* the path to find, or NULL */
-	char open[JSON_DEPTH_MAX + 1];	 /* '{' or '[' of each open level */
+	struct scan *sc;                  /* the path to find, or NULL */
+	char open[JSON_DEPTH_MAX + 1];    /* '{' or '[' of each open level */
 	size_t start[JSON_DEPTH_MAX + 1]; /* offset of that bracket */
-	int slot[JSON_DEPTH_MAX + 1];	 /* its slot in sc->v, or -1 */
-	int d;		/* open levels; 1 inside the root container */
-	int onpath;	/* deepest level on the path, 0 for none */
-	int cur;	/* slot of the value about to start, or -1 */
+	int slot[JSON_DEPTH_MAX + 1];     /* its slot in sc->v, or -1 */
+	int d;      /* open levels; 1 inside the root container */
+	int onpath; /* deepest level on the path, 0 for none */
+	int cur;    /* slot of the value about to start, or -1 */
 };
 
 /* A value starts at k->i: a container opens, or a scalar is taken. */
@@ -326,8 +326,8 @@ scan_value(struct scanner *k)
 		k->start[k->d] = k->i++;
 		k->slot[k->d] = k->cur;
 		if (k->cur >= 0) {
-			sc->v[k->cur].type = c == '{' ? JSON_OBJECT :
-			    JSON_ARRAY;
+			sc->v[k->cur].type =
+			    c == '{' ? JSON_OBJECT : JSON_ARRAY;
 			if (c == '{' && (size_t)k->cur < sc->plen)
 				k->onpath = k->d;
 		}
@@ -352,8 +352,8 @@ scan_key(struct scanner *k)
 
 	if (k->i == k->n || k->s[k->i] != '"')
 		return ST_BAD;
-	if (scan_string(k->s, k->n, &k->i, k->d == k->onpath ?
-	    k->sc->path[k->d - 1] : NULL, &eq) == -1)
+	if (scan_string(k->s, k->n, &k->i,
+	        k->d == k->onpath ? k->sc->path[k->d - 1] : NULL, &eq) == -1)
 		return ST_BAD;
 	k->i = skip_ws(k->s, k->n, k->i);
 	if (k->i == k->n || k->s[k->i] != ':')
@@ -370,7 +370,7 @@ scan_next(struct scanner *k)
 	int obj;
 
 	if (k->d == 0)
-		return k->i == k->n ? ST_DONE : ST_BAD;	/* trailing garbage */
+		return k->i == k->n ? ST_DONE : ST_BAD; /* trailing garbage */
 	if (k->i == k->n)
 		return ST_BAD;
 	obj = k->open[k->d] == '{';
@@ -410,7 +410,8 @@ scan(const char *s, size_t n, int maxdepth, struct scan *sc)
 		case ST_FIRST:
 			/* An immediate close is left for ST_NEXT to take;
 			 * anything else must be a first member. */
-			if (k.i < n && s[k.i] == (k.open[k.d] == '{' ? '}' : ']'))
+			if (k.i < n &&
+			    s[k.i] == (k.open[k.d] == '{' ? '}' : ']'))
 				st = ST_NEXT;
 			else
 				st = k.open[k.d] == '{' ? ST_KEY : ST_VALUE;
@@ -464,8 +465,8 @@ json_find(const char *s, size_t n, const char *const *path,
 }
 
 int
-json_set(struct buf *out, const char *s, size_t n,
-    const char *const *path, const char *val, size_t vallen)
+json_set(struct buf *out, const char *s, size_t n, const char *const *path,
+    const char *val, size_t vallen)
 {
 	struct scan sc;
 	const struct json_span *at;
@@ -480,7 +481,7 @@ json_set(struct buf *out, const char *s, size_t n,
 		if (buf_add(out, s, at->off) == -1 ||
 		    buf_add(out, val, vallen) == -1 ||
 		    buf_add(out, s + at->off + at->len,
-		    n - at->off - at->len) == -1)
+		        n - at->off - at->len) == -1)
 			return -1;
 		return 0;
 	}
@@ -548,7 +549,7 @@ json_string(const char *s, const struct json_span *sp, struct buf *out)
 			if ((len = str_char(s, &i, end, u, 0)) == 0)
 				return -1;
 			if (len == 1 && u[0] == '\0')
-				return -1;	/* \u0000 */
+				return -1; /* \u0000 */
 			if (pass == 1 && buf_add(out, u, len) == -1)
 				return -1;
 		}

@@ -24,13 +24,19 @@
 #define JSON_DEPTH_MAX 64
 
 enum json_type {
-	JSON_NONE = 0, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_NUMBER,
-	JSON_TRUE, JSON_FALSE, JSON_NULL,
+	JSON_NONE = 0,
+	JSON_OBJECT,
+	JSON_ARRAY,
+	JSON_STRING,
+	JSON_NUMBER,
+	JSON_TRUE,
+	JSON_FALSE,
+	JSON_NULL,
 };
 
 struct json_span {
-	size_t off;		/* first byte of the value */
-	size_t len;		/* bytes of the value (strings with quotes) */
+	size_t off; /* first byte of the value */
+	size_t len; /* bytes of the value (strings with quotes) */
 	enum json_type type;
 };
 
@@ -55,8 +61,8 @@ int json_find(const char *s, size_t n, const char *const *path,
  * path is neither object nor null, a key to create is not UTF-8, the path
  * has more than JSON_DEPTH_MAX keys, or out overflows.
  */
-int json_set(struct buf *out, const char *s, size_t n,
-    const char *const *path, const char *val, size_t vallen);
+int json_set(struct buf *out, const char *s, size_t n, const char *const *path,
+    const char *val, size_t vallen);
 
 /* Appends the decoded JSON string at sp (with quotes) to out.  Returns -1
  * on a malformed escape, an unpaired surrogate, a \u0000 (which a C string

@@ -4,8 +4,8 @@
 #define LOG_H
 
 enum log_target {
-	LOG_TARGET_STDERR,	/* the web server's error log in CGI mode */
-	LOG_TARGET_SYSLOG,	/* facility daemon */
+	LOG_TARGET_STDERR, /* the web server's error log in CGI mode */
+	LOG_TARGET_SYSLOG, /* facility daemon */
 };
 
 void log_open(enum log_target target);

@@ -28,32 +28,32 @@
 #endif
 
 static const char usage_text[] =
-"usage: deployer [--config FILE] [--listen ADDRESS]\n"
-"       deployer [--config FILE] --check\n"
-"       deployer [--config FILE] --flush-spool\n"
-"       deployer --hash-token[=NAME] < token\n"
-"       deployer --verify-audit FILE [--key KEYFILE]\n"
-"       deployer --help | --version\n"
-"\n"
-"Runs as a CGI program (one request) or, when its standard input is a\n"
-"listening socket or --listen/BIND names an address, as a FastCGI\n"
-"server.\n"
-"\n"
-"  -c, --config FILE     configuration file (default: $DEPLOYER_CONFIG,\n"
-"                        else " SYSCONFDIR "/deployer.conf)\n"
-"  -l, --listen ADDRESS  serve FastCGI on unix:/path or host:port\n"
-"      --check           check the settings, Docker, beanstalkd and the\n"
-"                        template, one line each (0: all pass)\n"
-"      --flush-spool     deliver spooled notifications, then exit\n"
-"                        (0: the spool is empty, 75: some still wait)\n"
-"      --hash-token[=NAME]\n"
-"                        read a token on standard input and print the\n"
-"                        token.NAME line for the configuration file\n"
-"      --verify-audit FILE\n"
-"                        check the audit file's hash chain (0: intact)\n"
-"      --key KEYFILE     the audit_key_file of a keyed chain\n"
-"  -h, --help            show this help\n"
-"  -V, --version         show the version\n";
+    "usage: deployer [--config FILE] [--listen ADDRESS]\n"
+    "       deployer [--config FILE] --check\n"
+    "       deployer [--config FILE] --flush-spool\n"
+    "       deployer --hash-token[=NAME] < token\n"
+    "       deployer --verify-audit FILE [--key KEYFILE]\n"
+    "       deployer --help | --version\n"
+    "\n"
+    "Runs as a CGI program (one request) or, when its standard input is a\n"
+    "listening socket or --listen/BIND names an address, as a FastCGI\n"
+    "server.\n"
+    "\n"
+    "  -c, --config FILE     configuration file (default: $DEPLOYER_CONFIG,\n"
+    "                        else " SYSCONFDIR "/deployer.conf)\n"
+    "  -l, --listen ADDRESS  serve FastCGI on unix:/path or host:port\n"
+    "      --check           check the settings, Docker, beanstalkd and the\n"
+    "                        template, one line each (0: all pass)\n"
+    "      --flush-spool     deliver spooled notifications, then exit\n"
+    "                        (0: the spool is empty, 75: some still wait)\n"
+    "      --hash-token[=NAME]\n"
+    "                        read a token on standard input and print the\n"
+    "                        token.NAME line for the configuration file\n"
+    "      --verify-audit FILE\n"
+    "                        check the audit file's hash chain (0: intact)\n"
+    "      --key KEYFILE     the audit_key_file of a keyed chain\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the version\n";
 
 static const char *
 env_lookup(void *ctx, const char *name)
@@ -86,8 +86,7 @@ activated_fd(void)
 
 	if (pid == NULL || fds == NULL ||
 	    parse_u64(pid, 1, UINT64_MAX, &p, &errstr) == -1 ||
-	    parse_u64(fds, 1, 1, &n, &errstr) == -1 ||
-	    p != (uint64_t)getpid())
+	    parse_u64(fds, 1, 1, &n, &errstr) == -1 || p != (uint64_t)getpid())
 		return -1;
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -100,8 +99,7 @@ log_request(const struct request *req, const char *audit_hash)
 {
 	log_info("%s %s %s service=%s image=%s token=%s status=%d %llums%s%s",
 	    req->remote_addr, req->method[0] ? req->method : "-",
-	    action_name(req->action),
-	    req->service[0] ? req->service : "-",
+	    action_name(req->action), req->service[0] ? req->service : "-",
 	    req->image[0] ? req->image : "-",
 	    req->token_name ? req->token_name : "-", req->status,
 	    (unsigned long long)(mono_ms() - req->started_ms),
@@ -145,8 +143,7 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
  * a socket only the web server can reach.
  */
 static int
-may_serve(const struct io *io, const struct config *cfg,
-    const char *cfg_error)
+may_serve(const struct io *io, const struct config *cfg, const char *cfg_error)
 {
 	const char *errstr;
 	char warn[320];
@@ -156,14 +153,15 @@ may_serve(const struct io *io, const struct config *cfg,
 		return -1;
 	}
 	if (cfg->ntokens == 0) {
-		log_warnx("not serving FastCGI without a token: set token, "
+		log_warnx(
+		    "not serving FastCGI without a token: set token, "
 		    "token_file or token.NAME in the configuration file (or "
 		    "TOKEN in the process environment); a request's "
 		    "parameters never carry one");
 		return -1;
 	}
 	if (io_check_exposure(io->listen_fd, cfg->allow_remote_bind, &errstr,
-	    warn, sizeof(warn)) == -1) {
+	        warn, sizeof(warn)) == -1) {
 		log_warnx("not serving FastCGI: %s", errstr);
 		return -1;
 	}
@@ -174,12 +172,12 @@ may_serve(const struct io *io, const struct config *cfg,
 
 /* What the command line asked for. */
 struct options {
-	const char *config_path;	/* --config, or NULL */
-	const char *listen_addr;	/* --listen, or NULL */
-	const char *verify_path;	/* --verify-audit FILE */
-	const char *key_path;		/* --key KEYFILE */
-	const char *hash_name;		/* --hash-token[=NAME] */
-	int mode;			/* 'F' --flush-spool, 'C' --check */
+	const char *config_path; /* --config, or NULL */
+	const char *listen_addr; /* --listen, or NULL */
+	const char *verify_path; /* --verify-audit FILE */
+	const char *key_path;    /* --key KEYFILE */
+	const char *hash_name;   /* --hash-token[=NAME] */
+	int mode;                /* 'F' --flush-spool, 'C' --check */
 };
 
 /* Returns -1 to go on, or the exit status for main. */
@@ -187,16 +185,16 @@ static int
 parse_options(int argc, char *argv[], struct options *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"flush-spool", no_argument, NULL, 'F'},
-		{"check", no_argument, NULL, 'C'},
-		{"hash-token", optional_argument, NULL, 'H'},
-		{"verify-audit", required_argument, NULL, 'A'},
-		{"key", required_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "flush-spool", no_argument, NULL, 'F' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "hash-token", optional_argument, NULL, 'H' },
+		{ "verify-audit", required_argument, NULL, 'A' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -261,7 +259,7 @@ load_settings(struct options *o, struct config *cfg, char *err, size_t n)
 	if (o->config_path == NULL)
 		o->config_path = cfg_default_path();
 	if (cfg_load(cfg, o->config_path, explicit_config, env_lookup, NULL,
-	    err, n) == 0)
+	        err, n) == 0)
 		return NULL;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_body = CFG_MAX_BODY_DEFAULT;
@@ -274,25 +272,28 @@ load_settings(struct options *o, struct config *cfg, char *err, size_t n)
  * *listen_fd is -1 when there is none of ours.
  */
 static int
-open_listener(const char *addr, const struct config *cfg,
-    const char *cfg_error, int *listen_fd)
+open_listener(const char *addr, const struct config *cfg, const char *cfg_error,
+    int *listen_fd)
 {
 	const char *errstr;
 
 	*listen_fd = -1;
 	if (addr != NULL && addr[0] == ':' &&
 	    (cfg_error != NULL || !cfg->allow_remote_bind)) {
-		log_warnx("BIND=%s would listen on every address.  deployer "
+		log_warnx(
+		    "BIND=%s would listen on every address.  deployer "
 		    "speaks FastCGI to a web server, not HTTP to clients: "
 		    "put nginx, lighttpd or Apache in front and set "
 		    "BIND=127.0.0.1%s (or a unix socket path); set "
 		    "allow_remote_bind = 1 only if a firewall guards the "
-		    "port", addr, addr);
+		    "port",
+		    addr, addr);
 		return -1;
 	}
 	if (addr == NULL && activated_fd() == 0)
 		*listen_fd = 3;
-	else if (addr != NULL && (*listen_fd = io_listen(addr, &errstr)) == -1) {
+	else if (addr != NULL &&
+	    (*listen_fd = io_listen(addr, &errstr)) == -1) {
 		log_warnx("cannot listen on %s: %s", addr, errstr);
 		return -1;
 	}

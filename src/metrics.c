@@ -30,9 +30,16 @@ static const struct row {
 	const char *name;
 	unsigned row;
 } rows[] = {
-	{"deploy", 0}, {"rollback", 1}, {"push", 2}, {"stack", 3},
-	{"status", 8}, {"history", 9}, {"metrics", 10}, {"health", 11},
-	{"none", 12}, {"other", 13},
+	{ "deploy", 0 },
+	{ "rollback", 1 },
+	{ "push", 2 },
+	{ "stack", 3 },
+	{ "status", 8 },
+	{ "history", 9 },
+	{ "metrics", 10 },
+	{ "health", 11 },
+	{ "none", 12 },
+	{ "other", 13 },
 };
 #define ROW_NONE 12
 #define ROW_OTHER 13
@@ -42,51 +49,95 @@ static const struct row {
 
 /* deployer_requests_total{code}: the statuses the program answers. */
 static const int codes[] = {
-	200, 400, 401, 403, 404, 405, 409, 411, 412, 413, 500, 502, 503, 504,
+	200,
+	400,
+	401,
+	403,
+	404,
+	405,
+	409,
+	411,
+	412,
+	413,
+	500,
+	502,
+	503,
+	504,
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
-#define CODE_SLOTS 16		/* NCODES and "other", with room */
+#define CODE_SLOTS 16 /* NCODES and "other", with room */
 
 /* deployer_refused_total{reason}: stopped before doing anything. */
 enum reason {
-	R_UNAUTHENTICATED,	/* no token, or not a known one */
-	R_SIGNATURE,		/* a known token, a bad or replayed signature */
-	R_SCOPE,		/* outside the token's actions or services */
-	R_INVALID,		/* malformed path, query or body; too large */
-	R_NOT_FOUND,		/* no such endpoint or service */
-	R_METHOD,		/* wrong method */
-	R_UNCONFIGURED,		/* no token configured */
-	R_UNAVAILABLE,		/* the replay store cannot be used */
+	R_UNAUTHENTICATED, /* no token, or not a known one */
+	R_SIGNATURE,       /* a known token, a bad or replayed signature */
+	R_SCOPE,           /* outside the token's actions or services */
+	R_INVALID,         /* malformed path, query or body; too large */
+	R_NOT_FOUND,       /* no such endpoint or service */
+	R_METHOD,          /* wrong method */
+	R_UNCONFIGURED,    /* no token configured */
+	R_UNAVAILABLE,     /* the replay store cannot be used */
 	R_OTHER,
 	NREASONS
 };
 #define REASON_SLOTS 16
 static const char *const reason_names[NREASONS] = {
-	"unauthenticated", "signature", "scope", "invalid", "not_found",
-	"method", "unconfigured", "unavailable", "other",
+	"unauthenticated",
+	"signature",
+	"scope",
+	"invalid",
+	"not_found",
+	"method",
+	"unconfigured",
+	"unavailable",
+	"other",
 };
 
 /* deployer_deploys_total{outcome,code}: one cell each, per service and
  * row; the row's last cell holds the last success's time. */
 enum cell {
-	C_ACCEPTED, C_COMPLETED, C_UNCHANGED, C_DRY_RUN, C_OK, C_FAILED_4XX,
-	C_FAILED_5XX, C_LAST_SUCCESS, CELLS
+	C_ACCEPTED,
+	C_COMPLETED,
+	C_UNCHANGED,
+	C_DRY_RUN,
+	C_OK,
+	C_FAILED_4XX,
+	C_FAILED_5XX,
+	C_LAST_SUCCESS,
+	CELLS
 };
 static const struct {
 	const char *outcome, *code;
 } cell_labels[C_LAST_SUCCESS] = {
-	{"accepted", "2xx"}, {"completed", "2xx"}, {"unchanged", "2xx"},
-	{"dry_run", "2xx"}, {"ok", "2xx"}, {"failed", "4xx"},
-	{"failed", "5xx"},
+	{ "accepted", "2xx" },
+	{ "completed", "2xx" },
+	{ "unchanged", "2xx" },
+	{ "dry_run", "2xx" },
+	{ "ok", "2xx" },
+	{ "failed", "4xx" },
+	{ "failed", "5xx" },
 };
 
 /* Duration buckets, in ms (the histogram's le in seconds). */
 static const unsigned bucket_ms[] = {
-	10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-	120000, 300000, 900000,
+	10,
+	25,
+	50,
+	100,
+	250,
+	500,
+	1000,
+	2500,
+	5000,
+	10000,
+	30000,
+	60000,
+	120000,
+	300000,
+	900000,
 };
 #define NBUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))
-#define DUR_STRIDE (NBUCKETS + 2)	/* buckets, +Inf, sum in ms */
+#define DUR_STRIDE (NBUCKETS + 2) /* buckets, +Inf, sum in ms */
 
 enum channel { CH_BEANSTALKD, CH_WEBHOOK, NCHANNELS };
 enum fate { F_SENT, F_SPOOLED, F_LOST, NFATES };
@@ -102,22 +153,23 @@ enum fate { F_SENT, F_SPOOLED, F_LOST, NFATES };
 #define G_END (G_API_VERSION + 1)
 
 _Static_assert(G_END <= MS_GLOBALS, "the globals fit the file");
-_Static_assert(CHANGE_ROWS * CELLS <= MS_SLOT_COUNTERS,
-    "the cells fit a slot");
+_Static_assert(CHANGE_ROWS *CELLS <= MS_SLOT_COUNTERS, "the cells fit a slot");
 _Static_assert(NCODES < CODE_SLOTS && NREASONS <= REASON_SLOTS &&
-    NCHANNELS * NFATES <= 8, "the families fit their rows");
+        NCHANNELS * NFATES <= 8,
+    "the families fit their rows");
 _Static_assert(SERVICE_NAME_MAX <= MS_NAME_MAX, "a service fits a slot");
 
 /* One mapping per process, kept across FastCGI requests. */
-static struct mstore store = {-1, NULL, 0, 0};
+static struct mstore store = { -1, NULL, 0, 0 };
 static char store_path[4096];
 
 static int
 metrics_path(const struct config *c, char *path, size_t len)
 {
 	return c != NULL && c->state_dir != NULL &&
-	    (size_t)snprintf(path, len, "%s/metrics", c->state_dir) < len ?
-	    0 : -1;
+	        (size_t)snprintf(path, len, "%s/metrics", c->state_dir) < len
+	    ? 0
+	    : -1;
 }
 
 /* The shared counters, or NULL (*errstr says why).  A missing state
@@ -184,7 +236,9 @@ static int
 refusal(const struct request *req)
 {
 	switch (req->status) {
-	case 400: case 411: case 413:
+	case 400:
+	case 411:
+	case 413:
 		return R_INVALID;
 	case 401:
 		return req->token == NULL ? R_UNAUTHENTICATED : R_SIGNATURE;
@@ -214,8 +268,10 @@ static enum cell
 outcome(const struct request *req)
 {
 	static const char *const states[] = {
-		[C_ACCEPTED] = "accepted", [C_COMPLETED] = "completed",
-		[C_UNCHANGED] = "unchanged", [C_DRY_RUN] = "dry_run",
+		[C_ACCEPTED] = "accepted",
+		[C_COMPLETED] = "completed",
+		[C_UNCHANGED] = "unchanged",
+		[C_DRY_RUN] = "dry_run",
 	};
 	size_t i;
 
@@ -254,16 +310,22 @@ static void
 count_notify(struct mstore *m, const struct request *req)
 {
 	static const int fate[] = {
-		[NOTIFY_DISABLED] = -1, [NOTIFY_SENT] = F_SENT,
-		[NOTIFY_SPOOLED] = F_SPOOLED, [NOTIFY_FAILED] = F_LOST,
+		[NOTIFY_DISABLED] = -1,
+		[NOTIFY_SENT] = F_SENT,
+		[NOTIFY_SPOOLED] = F_SPOOLED,
+		[NOTIFY_FAILED] = F_LOST,
 	};
 
 	if (fate[req->notify] >= 0)
-		mstore_add(m, G_NOTIFY + CH_BEANSTALKD * NFATES +
-		    (unsigned)fate[req->notify], 1);
+		mstore_add(m,
+		    G_NOTIFY + CH_BEANSTALKD * NFATES +
+		        (unsigned)fate[req->notify],
+		    1);
 	if (fate[req->webhook] >= 0)
-		mstore_add(m, G_NOTIFY + CH_WEBHOOK * NFATES +
-		    (unsigned)fate[req->webhook], 1);
+		mstore_add(m,
+		    G_NOTIFY + CH_WEBHOOK * NFATES +
+		        (unsigned)fate[req->webhook],
+		    1);
 }
 
 /* "1.41" as 1 << 16 | 41, so that one atomic store keeps it whole. */
@@ -355,7 +417,8 @@ render_build(struct buf *b, const struct mstore *m)
 	if (api != 0)
 		snprintf(ver, sizeof(ver), "%u.%u", (unsigned)(api >> 16),
 		    (unsigned)(api & 0xffff));
-	family(b, "deployer_build_info", "gauge", "The program's version, "
+	family(b, "deployer_build_info", "gauge",
+	    "The program's version, "
 	    "the libcurl it uses and the Docker API version last negotiated.");
 	buf_addstr(b, "deployer_build_info{version=\"");
 	label(b, PACKAGE_VERSION);
@@ -380,11 +443,14 @@ render_requests(struct buf *b, const struct mstore *m)
 			if (v == 0 || row_name(r) == NULL)
 				continue;
 			if (c < NCODES)
-				buf_addf(b, "deployer_requests_total{action="
-				    "\"%s\",code=\"%d\"} %llu\n", row_name(r),
-				    codes[c], (unsigned long long)v);
+				buf_addf(b,
+				    "deployer_requests_total{action="
+				    "\"%s\",code=\"%d\"} %llu\n",
+				    row_name(r), codes[c],
+				    (unsigned long long)v);
 			else
-				buf_addf(b, "deployer_requests_total{action="
+				buf_addf(b,
+				    "deployer_requests_total{action="
 				    "\"%s\",code=\"other\"} %llu\n",
 				    row_name(r), (unsigned long long)v);
 		}
@@ -396,7 +462,8 @@ render_refused(struct buf *b, const struct mstore *m)
 	unsigned r, why;
 	uint64_t v;
 
-	family(b, "deployer_refused_total", "counter", "Requests refused "
+	family(b, "deployer_refused_total", "counter",
+	    "Requests refused "
 	    "before they did anything, by action and reason (no service "
 	    "label: the name was not authorized).");
 	for (r = 0; r < ROWS; r++)
@@ -405,9 +472,11 @@ render_refused(struct buf *b, const struct mstore *m)
 			if (row_name(r) == NULL ||
 			    (v == 0 && r >= SHOWN_CHANGE_ROWS))
 				continue;
-			buf_addf(b, "deployer_refused_total{action=\"%s\","
-			    "reason=\"%s\"} %llu\n", row_name(r),
-			    reason_names[why], (unsigned long long)v);
+			buf_addf(b,
+			    "deployer_refused_total{action=\"%s\","
+			    "reason=\"%s\"} %llu\n",
+			    row_name(r), reason_names[why],
+			    (unsigned long long)v);
 		}
 	family(b, "deployer_signature_refusals_total", "counter",
 	    "Requests with a known token refused for a missing, bad, "
@@ -418,8 +487,8 @@ render_refused(struct buf *b, const struct mstore *m)
 
 /* One service's series of one family, for the rows it has used. */
 static void
-render_slot(struct buf *b, const struct mstore *m, unsigned s,
-    const char *name, int last)
+render_slot(struct buf *b, const struct mstore *m, unsigned s, const char *name,
+    int last)
 {
 	unsigned r, c;
 	uint64_t v, any;
@@ -433,7 +502,8 @@ render_slot(struct buf *b, const struct mstore *m, unsigned s,
 			v = mstore_slot_get(m, s, r * CELLS + C_LAST_SUCCESS);
 			if (v == 0)
 				continue;
-			buf_addstr(b, "deployer_last_success_timestamp_seconds"
+			buf_addstr(b,
+			    "deployer_last_success_timestamp_seconds"
 			    "{service=\"");
 			label(b, name);
 			buf_addf(b, "\",action=\"%s\"} %llu\n", row_name(r),
@@ -446,8 +516,10 @@ render_slot(struct buf *b, const struct mstore *m, unsigned s,
 				continue;
 			buf_addstr(b, "deployer_deploys_total{service=\"");
 			label(b, name);
-			buf_addf(b, "\",action=\"%s\",outcome=\"%s\",code=\"%s\"}"
-			    " %llu\n", row_name(r), cell_labels[c].outcome,
+			buf_addf(b,
+			    "\",action=\"%s\",outcome=\"%s\",code=\"%s\"}"
+			    " %llu\n",
+			    row_name(r), cell_labels[c].outcome,
 			    cell_labels[c].code, (unsigned long long)v);
 		}
 	}
@@ -463,7 +535,8 @@ render_services(struct buf *b, const struct mstore *m)
 	for (last = 0; last <= 1; last++) {
 		if (last)
 			family(b, "deployer_last_success_timestamp_seconds",
-			    "gauge", "When a deploy or rollback of the service "
+			    "gauge",
+			    "When a deploy or rollback of the service "
 			    "was last accepted or completed (unix time).");
 		else
 			family(b, "deployer_deploys_total", "counter",
@@ -471,8 +544,8 @@ render_services(struct buf *b, const struct mstore *m)
 			    "action, outcome and HTTP status class; services "
 			    "beyond the table's size count as _other.");
 		for (s = 0; s <= MS_OVERFLOW; s++) {
-			name = s == MS_OVERFLOW ? "_other" :
-			    mstore_slot_name(m, s);
+			name = s == MS_OVERFLOW ? "_other"
+			                        : mstore_slot_name(m, s);
 			if (name != NULL)
 				render_slot(b, m, s, name, last);
 		}
@@ -494,8 +567,10 @@ render_durations(struct buf *b, const struct mstore *m)
 			n += mstore_get(m, g + i);
 			if (n == 0 && r >= SHOWN_CHANGE_ROWS)
 				continue;
-			buf_addf(b, "deployer_deploy_duration_seconds_bucket{"
-			    "action=\"%s\",le=\"", row_name(r));
+			buf_addf(b,
+			    "deployer_deploy_duration_seconds_bucket{"
+			    "action=\"%s\",le=\"",
+			    row_name(r));
 			if (i < NBUCKETS)
 				buf_addf(b, "%g", bucket_ms[i] / 1000.0);
 			else
@@ -504,19 +579,22 @@ render_durations(struct buf *b, const struct mstore *m)
 		}
 		if (n == 0 && r >= SHOWN_CHANGE_ROWS)
 			continue;
-		buf_addf(b, "deployer_deploy_duration_seconds_sum{action=\"%s\"}"
-		    " %.3f\n", row_name(r), mstore_get(m, g + NBUCKETS + 1) /
-		    1000.0);
-		buf_addf(b, "deployer_deploy_duration_seconds_count{action="
-		    "\"%s\"} %llu\n", row_name(r), (unsigned long long)n);
+		buf_addf(b,
+		    "deployer_deploy_duration_seconds_sum{action=\"%s\"}"
+		    " %.3f\n",
+		    row_name(r), mstore_get(m, g + NBUCKETS + 1) / 1000.0);
+		buf_addf(b,
+		    "deployer_deploy_duration_seconds_count{action="
+		    "\"%s\"} %llu\n",
+		    row_name(r), (unsigned long long)n);
 	}
 }
 
 static void
 render_notify(struct buf *b, const struct mstore *m)
 {
-	static const char *const channels[] = {"beanstalkd", "webhook"};
-	static const char *const fates[] = {"sent", "spooled", "lost"};
+	static const char *const channels[] = { "beanstalkd", "webhook" };
+	static const char *const fates[] = { "sent", "spooled", "lost" };
 	unsigned ch, f;
 
 	family(b, "deployer_notifications_total", "counter",
@@ -525,11 +603,13 @@ render_notify(struct buf *b, const struct mstore *m)
 	for (ch = 0; ch < NCHANNELS; ch++)
 		for (f = 0; f < NFATES; f++) {
 			if (ch == CH_WEBHOOK && f == F_SPOOLED)
-				continue;	/* the webhook has no spool */
-			buf_addf(b, "deployer_notifications_total{channel="
-			    "\"%s\",outcome=\"%s\"} %llu\n", channels[ch],
-			    fates[f], (unsigned long long)mstore_get(m,
-			    G_NOTIFY + ch * NFATES + f));
+				continue; /* the webhook has no spool */
+			buf_addf(b,
+			    "deployer_notifications_total{channel="
+			    "\"%s\",outcome=\"%s\"} %llu\n",
+			    channels[ch], fates[f],
+			    (unsigned long long)mstore_get(m,
+			        G_NOTIFY + ch * NFATES + f));
 		}
 	family(b, "deployer_audit_write_failures_total", "counter",
 	    "Audit records that could not be written.");
@@ -545,8 +625,7 @@ render_spool(struct buf *b, const struct config *c)
 	uint64_t oldest, now_ns;
 	unsigned n;
 
-	if (c->spool_dir == NULL || spool_stat(c->spool_dir, &n, &oldest)
-	    == -1)
+	if (c->spool_dir == NULL || spool_stat(c->spool_dir, &n, &oldest) == -1)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
@@ -556,8 +635,8 @@ render_spool(struct buf *b, const struct config *c)
 	family(b, "deployer_spool_oldest_message_age_seconds", "gauge",
 	    "Age of the oldest notification in the spool (0: empty).");
 	buf_addf(b, "deployer_spool_oldest_message_age_seconds %.3f\n",
-	    oldest == 0 || oldest > now_ns ? 0.0 :
-	    (double)(now_ns - oldest) / 1e9);
+	    oldest == 0 || oldest > now_ns ? 0.0
+	                                   : (double)(now_ns - oldest) / 1e9);
 }
 
 int
@@ -567,10 +646,12 @@ metrics_run(struct request *req)
 	struct mstore *m;
 
 	if ((m = open_store(req->cfg, &errstr)) == NULL) {
-		log_warnx("metrics: %s/metrics: %s", req->cfg->state_dir ?
-		    req->cfg->state_dir : "-", errstr);
-		return req_fail(req, 503, "the metrics file under state_dir "
-		    "cannot be used (%s); see the server log", errstr);
+		log_warnx("metrics: %s/metrics: %s",
+		    req->cfg->state_dir ? req->cfg->state_dir : "-", errstr);
+		return req_fail(req, 503,
+		    "the metrics file under state_dir "
+		    "cannot be used (%s); see the server log",
+		    errstr);
 	}
 	render_build(&req->text, m);
 	render_requests(&req->text, m);

@@ -16,7 +16,7 @@
 
 #include "mstore.h"
 
-#define MS_MAGIC "deployer-metrics"	/* 16 bytes, no NUL */
+#define MS_MAGIC "deployer-metrics" /* 16 bytes, no NUL */
 #define MS_VERSION 1
 
 /* Counters must be lock-free across processes, not just threads. */
@@ -24,7 +24,7 @@ _Static_assert(__atomic_always_lock_free(sizeof(uint64_t), 0),
     "64-bit atomics are needed");
 
 struct ms_slot {
-	uint32_t used;		/* 1 once name is complete (release store) */
+	uint32_t used; /* 1 once name is complete (release store) */
 	/* cppcheck-suppress unusedStructMember ; keeps c[] 8-byte aligned */
 	uint32_t pad;
 	char name[MS_NAME_MAX + 1];
@@ -34,10 +34,10 @@ struct ms_slot {
 struct ms_file {
 	char magic[16];
 	uint32_t version;
-	uint32_t size;		/* sizeof(struct ms_file): the layout */
-	uint64_t created;	/* unix seconds */
+	uint32_t size;    /* sizeof(struct ms_file): the layout */
+	uint64_t created; /* unix seconds */
 	uint64_t globals[MS_GLOBALS];
-	struct ms_slot slots[MS_SLOTS + 1];	/* the last: MS_OVERFLOW */
+	struct ms_slot slots[MS_SLOTS + 1]; /* the last: MS_OVERFLOW */
 };
 
 /* Writes a complete, empty file under a temporary name and links it into
@@ -51,13 +51,13 @@ create(const char *path, const char **errstr)
 	int fd, rc = -1, saved;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
-	    (long)getpid()) >= sizeof(tmp)) {
+	        (long)getpid()) >= sizeof(tmp)) {
 		*errstr = "the path is too long";
 		return -1;
 	}
-	unlink(tmp);		/* left by a crashed process of this pid */
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	unlink(tmp); /* left by a crashed process of this pid */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
 		*errstr = "cannot create the file";
 		return -1;
 	}
@@ -68,7 +68,7 @@ create(const char *path, const char **errstr)
 	head.created = (uint64_t)time(NULL);
 	if (ftruncate(fd, (off_t)sizeof(struct ms_file)) == -1 ||
 	    pwrite(fd, &head, offsetof(struct ms_file, globals), 0) !=
-	    (ssize_t)offsetof(struct ms_file, globals))
+	        (ssize_t)offsetof(struct ms_file, globals))
 		*errstr = "cannot write the file";
 	else if (link(tmp, path) == -1 && errno != EEXIST)
 		*errstr = "cannot link the new file into place";
@@ -122,7 +122,8 @@ mstore_open(struct mstore *m, const char *path, const char **errstr)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size != (off_t)sizeof(struct ms_file)) {
 		errno = EINVAL;
-		return close_fail(fd, errstr, "not a metrics file of this "
+		return close_fail(fd, errstr,
+		    "not a metrics file of this "
 		    "version (size)");
 	}
 	p = mmap(NULL, sizeof(struct ms_file), PROT_READ | PROT_WRITE,
@@ -132,7 +133,8 @@ mstore_open(struct mstore *m, const char *path, const char **errstr)
 	if (!usable(p)) {
 		munmap(p, sizeof(struct ms_file));
 		errno = EINVAL;
-		return close_fail(fd, errstr, "not a metrics file of this "
+		return close_fail(fd, errstr,
+		    "not a metrics file of this "
 		    "version (header)");
 	}
 	m->fd = fd;
@@ -208,8 +210,8 @@ find(const struct ms_file *f, const char *name, int *free_at)
 			*free_at = (int)s;
 			return -1;
 		}
-		if (strncmp(f->slots[s].name, name, sizeof(f->slots[s].name))
-		    == 0)
+		if (strncmp(f->slots[s].name, name, sizeof(f->slots[s].name)) ==
+		    0)
 			return (int)s;
 	}
 	*free_at = -1;

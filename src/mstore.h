@@ -28,8 +28,8 @@ struct ms_file;
 
 struct mstore {
 	int fd;
-	struct ms_file *f;	/* the mapping, or NULL when closed */
-	uint64_t dev, ino;	/* which file is mapped */
+	struct ms_file *f; /* the mapping, or NULL when closed */
+	uint64_t dev, ino; /* which file is mapped */
 };
 
 /*

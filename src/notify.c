@@ -61,8 +61,9 @@ notify_values(const struct request *req, const char **v, char *time_buf,
 	v[NF_STATE] = req->state ? req->state : "accepted";
 	/* Swarm's own word on the rollout, else Docker's first warning. */
 	w = req->warnings ? cJSON_GetArrayItem(req->warnings, 0) : NULL;
-	v[NF_MESSAGE] = req->state_message ? req->state_message :
-	    cJSON_IsString(w) ? w->valuestring : "";
+	v[NF_MESSAGE] = req->state_message ? req->state_message
+	    : cJSON_IsString(w)            ? w->valuestring
+	                                   : "";
 	v[NF_REQUEST_ID] = req->id;
 	v[NF_REMOTE_ADDR] = req->remote_addr;
 	v[NF_TOKEN_NAME] = req->token_name;
@@ -81,8 +82,7 @@ notify_args(const struct config *c, struct bs_put_args *a)
 }
 
 void
-spool_init(const struct config *c, const struct bs_put_args *a,
-    struct spool *s)
+spool_init(const struct config *c, const struct bs_put_args *a, struct spool *s)
 {
 	s->dir = c->spool_dir;
 	s->max_messages = c->spool_max;
@@ -118,7 +118,7 @@ webhook(struct request *req, const struct buf *msg)
 		n = strlen(wrapped);
 	}
 	if (http_post_json(req->cfg->notify_url, body, n,
-	    req->cfg->notify_timeout_ms, &status, err, sizeof(err)) == -1) {
+	        req->cfg->notify_timeout_ms, &status, err, sizeof(err)) == -1) {
 		req->webhook = NOTIFY_FAILED;
 		/* The URL may hold a secret (Slack's do): never log it. */
 		log_warnx("notify: webhook not delivered: %s", err);
@@ -150,7 +150,7 @@ notify_send(struct request *req)
 	notify_values(req, values, when, sizeof(when));
 	buf_init(&msg, NOTIFY_BODY_MAX);
 	if (tpl_render_err(c->notify_tpl, values, &msg, req->notify_error,
-	    sizeof(req->notify_error)) == -1) {
+	        sizeof(req->notify_error)) == -1) {
 		req->notify = NOTIFY_FAILED;
 		log_warnx("notify: %s", req->notify_error);
 		buf_free(&msg);
@@ -164,8 +164,8 @@ notify_send(struct request *req)
 	}
 	notify_args(c, &a);
 	spool_init(c, &a, &s);
-	switch (spool_send(&s, buf_str(&msg), msg.len, &req->notify_job,
-	    &errstr)) {
+	switch (
+	    spool_send(&s, buf_str(&msg), msg.len, &req->notify_job, &errstr)) {
 	case SPOOL_SENT:
 		req->notify = NOTIFY_SENT;
 		log_info("notify: job %llu in tube %s",
@@ -214,7 +214,8 @@ load_flags(struct config *c, const struct cfg_value *r, struct cfg_err *e)
 		const char *k = item->string;
 
 		if (!cJSON_IsString(item)) {
-			cfg_fail(e, "%s: NOTIFY_FLAGS: \"%.40s\" must be a string",
+			cfg_fail(e,
+			    "%s: NOTIFY_FLAGS: \"%.40s\" must be a string",
 			    r->where, k);
 			cJSON_Delete(root);
 			return -1;
@@ -226,28 +227,34 @@ load_flags(struct config *c, const struct cfg_value *r, struct cfg_err *e)
 		else if (strcmp(k, "template") == 0)
 			b64 = item->valuestring;
 		else {
-			cfg_fail(e, "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
-			    "(expected addr, tube, template)", r->where, k);
+			cfg_fail(e,
+			    "%s: NOTIFY_FLAGS: unknown key \"%.40s\" "
+			    "(expected addr, tube, template)",
+			    r->where, k);
 			cJSON_Delete(root);
 			return -1;
 		}
 	}
 	if (addr == NULL || *addr == '\0' || tube == NULL || b64 == NULL) {
 		cJSON_Delete(root);
-		return cfg_fail(e, "%s: NOTIFY_FLAGS needs \"addr\", \"tube\" and "
-		    "\"template\"", r->where);
+		return cfg_fail(e,
+		    "%s: NOTIFY_FLAGS needs \"addr\", \"tube\" and "
+		    "\"template\"",
+		    r->where);
 	}
 	if (!bs_tube_valid(tube)) {
 		cJSON_Delete(root);
-		return cfg_fail(e, "%s: NOTIFY_FLAGS: invalid beanstalkd tube name",
-		    r->where);
+		return cfg_fail(e,
+		    "%s: NOTIFY_FLAGS: invalid beanstalkd tube name", r->where);
 	}
 	buf_init(&tpl, strlen(b64));
 	if (base64_decode(b64, strlen(b64), &tpl) == -1) {
 		buf_free(&tpl);
 		cJSON_Delete(root);
-		return cfg_fail(e, "%s: NOTIFY_FLAGS: \"template\" is not valid "
-		    "base64", r->where);
+		return cfg_fail(e,
+		    "%s: NOTIFY_FLAGS: \"template\" is not valid "
+		    "base64",
+		    r->where);
 	}
 	c->notify_tpl = tpl_compile(buf_str(&tpl), tpl.len, notify_fields,
 	    tplerr, sizeof(tplerr));
@@ -268,7 +275,8 @@ load_flags(struct config *c, const struct cfg_value *r, struct cfg_err *e)
 
 /* The webhook's template when NOTIFY_FLAGS gives none: a file, or a
  * plain sentence (which the webhook wraps as {"text": ...}). */
-#define DEFAULT_TEMPLATE "{{.Action}} of {{.Image}} to {{.ServiceName}}: " \
+#define DEFAULT_TEMPLATE                                  \
+	"{{.Action}} of {{.Image}} to {{.ServiceName}}: " \
 	"{{.State}} ({{.TokenName}}, request {{.RequestID}})"
 
 static int
@@ -283,29 +291,34 @@ load_webhook(struct config *c, const struct cfg_value *u,
 	if (u->val != NULL) {
 		if (strncmp(u->val, "http://", 7) != 0 &&
 		    strncmp(u->val, "https://", 8) != 0)
-			return cfg_fail(e, "%s: notify_url must be an http:// or "
-			    "https:// URL", u->where);
+			return cfg_fail(e,
+			    "%s: notify_url must be an http:// or "
+			    "https:// URL",
+			    u->where);
 		if ((c->notify_url = strdup(u->val)) == NULL)
 			return cfg_fail(e, "out of memory");
 	}
 	if (f->val == NULL && (c->notify_tpl != NULL || c->notify_url == NULL))
 		return 0;
 	if (f->val != NULL && c->notify_tpl != NULL)
-		return cfg_fail(e, "%s: notify_template_file and the template in "
-		    "NOTIFY_FLAGS exclude each other", f->where);
+		return cfg_fail(e,
+		    "%s: notify_template_file and the template in "
+		    "NOTIFY_FLAGS exclude each other",
+		    f->where);
 	buf_init(&text, TPL_SOURCE_MAX);
 	if (f->val != NULL) {
 		if (file_slurp(f->val, &text, TPL_SOURCE_MAX, &errstr) == -1)
-			return cfg_fail(e, "%s: %s: %s", f->where, f->val, errstr);
+			return cfg_fail(e, "%s: %s: %s", f->where, f->val,
+			    errstr);
 		src = buf_str(&text);
 		n = text.len;
 	}
-	c->notify_tpl = tpl_compile(src, n, notify_fields, tplerr,
-	    sizeof(tplerr));
+	c->notify_tpl =
+	    tpl_compile(src, n, notify_fields, tplerr, sizeof(tplerr));
 	buf_free(&text);
 	if (c->notify_tpl == NULL)
-		return cfg_fail(e, "%s: template: %s", f->val ? f->where :
-		    "default template", tplerr);
+		return cfg_fail(e, "%s: template: %s",
+		    f->val ? f->where : "default template", tplerr);
 	return 0;
 }
 

@@ -57,30 +57,30 @@ matches(const char *key, const char *registry)
 	/* Docker Hub goes by several names. */
 	return strcmp(registry, "docker.io") == 0 &&
 	    (strcmp(server, "index.docker.io") == 0 ||
-	    strcmp(server, "registry-1.docker.io") == 0);
+	        strcmp(server, "registry-1.docker.io") == 0);
 }
 
 /* Builds {"username","password","serveraddress"} or {"identitytoken",
  * "serveraddress"} from one auths entry. */
 static int
-entry_json(const cJSON *e, const char *registry, cJSON *o,
-    const char **errstr)
+entry_json(const cJSON *e, const char *registry, cJSON *o, const char **errstr)
 {
 	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(e, "auth");
 	const cJSON *user = cJSON_GetObjectItemCaseSensitive(e, "username");
 	const cJSON *pass = cJSON_GetObjectItemCaseSensitive(e, "password");
-	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(e,
-	    "identitytoken");
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(e, "identitytoken");
 	struct buf dec;
 	char *colon;
 
 	if (cJSON_IsString(auth) && auth->valuestring[0] != '\0') {
 		buf_init(&dec, REGISTRY_AUTH_MAX);
 		if (base64_decode(auth->valuestring, strlen(auth->valuestring),
-		    &dec) == -1 || dec.data == NULL ||
+		        &dec) == -1 ||
+		    dec.data == NULL ||
 		    (colon = strchr(dec.data, ':')) == NULL) {
 			buf_free(&dec);
-			*errstr = "an \"auth\" entry is not base64 of user:password";
+			*errstr =
+			    "an \"auth\" entry is not base64 of user:password";
 			return -1;
 		}
 		*colon = '\0';
@@ -96,7 +96,7 @@ entry_json(const cJSON *e, const char *registry, cJSON *o,
 		cJSON_AddStringToObject(o, "identitytoken", tok->valuestring);
 	if (o->child == NULL) {
 		*errstr = "the entry holds no credentials (a credential helper "
-		    "is not supported)";
+		          "is not supported)";
 		return -1;
 	}
 	cJSON_AddStringToObject(o, "serveraddress", registry);
@@ -104,8 +104,8 @@ entry_json(const cJSON *e, const char *registry, cJSON *o,
 }
 
 int
-registry_auth_header(const char *path, const char *registry,
-    struct buf *out, const char **errstr)
+registry_auth_header(const char *path, const char *registry, struct buf *out,
+    const char **errstr)
 {
 	const cJSON *auths, *e, *found = NULL;
 	struct buf text;

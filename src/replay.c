@@ -53,11 +53,9 @@ replay_record(struct request *req, const char *kind, const char *key,
 }
 
 int
-replay_prune(struct docker *d, const struct config *cfg,
-    struct docker_err *e)
+replay_prune(struct docker *d, const struct config *cfg, struct docker_err *e)
 {
 	if (docker_prepare(d, cfg, e) == -1)
 		return -1;
-	return docker_configs_prune(d, e, EXPIRES_LABEL, time(NULL),
-	    PRUNE_MAX);
+	return docker_configs_prune(d, e, EXPIRES_LABEL, time(NULL), PRUNE_MAX);
 }

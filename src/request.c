@@ -43,7 +43,7 @@ apply_params(struct request *req, struct io *io, const struct config *base)
 		if (!cfg_is_setting_name(name))
 			continue;
 		if (req->cfg != &req->own_cfg) {
-			req->own_cfg = *base;	/* borrows base's pointers */
+			req->own_cfg = *base; /* borrows base's pointers */
 			req->cfg = &req->own_cfg;
 		}
 		if (cfg_tighten(&req->own_cfg, name, eq + 1, &why) == -1) {
@@ -85,7 +85,8 @@ req_init(struct request *req, struct io *io, struct docker *d,
 
 	if (base_error != NULL) {
 		log_warnx("configuration: %s", base_error);
-		return req_fail(req, 500, "the server's configuration is "
+		return req_fail(req, 500,
+		    "the server's configuration is "
 		    "broken; see the server log");
 	}
 	return apply_params(req, io, base);
@@ -109,7 +110,7 @@ int
 req_fail_docker(struct request *req)
 {
 	static const int status[] = {
-		[DOCKER_OK] = 500,		/* a failure without a kind */
+		[DOCKER_OK] = 500, /* a failure without a kind */
 		[DOCKER_ERR_SETUP] = 500,
 		[DOCKER_ERR_UNREACHABLE] = 502,
 		[DOCKER_ERR_TIMEOUT] = 504,
@@ -123,8 +124,9 @@ req_fail_docker(struct request *req)
 	const struct docker_err *e = &req->docker_err;
 	size_t k = (size_t)e->kind;
 
-	return req_fail(req, k < sizeof(status) / sizeof(status[0]) ?
-	    status[k] : 500, "%s", e->msg[0] ? e->msg : "Docker failed");
+	return req_fail(req,
+	    k < sizeof(status) / sizeof(status[0]) ? status[k] : 500, "%s",
+	    e->msg[0] ? e->msg : "Docker failed");
 }
 
 void
@@ -156,7 +158,7 @@ query_pair(struct request *req, const char *p, size_t n, int *seen)
 		if (seen[0]++)
 			return req_fail(req, 400, "\"wait\" given twice");
 		if (parse_u64n(v, vlen, 0, (uint64_t)req->cfg->wait_max, &w,
-		    &errstr) == -1)
+		        &errstr) == -1)
 			return req_fail(req, 400, "wait: %s (0 to %d seconds)",
 			    errstr, req->cfg->wait_max);
 		req->wait_s = (int)w;
@@ -177,35 +179,38 @@ query_pair(struct request *req, const char *p, size_t n, int *seen)
 	if (klen == 7 && memcmp(p, "dry_run", 7) == 0) {
 		if (seen[1]++)
 			return req_fail(req, 400, "\"dry_run\" given twice");
-		if ((vlen == 1 && *v == '1') || (vlen == 4 &&
-		    memcmp(v, "true", 4) == 0) || !eq)
+		if ((vlen == 1 && *v == '1') ||
+		    (vlen == 4 && memcmp(v, "true", 4) == 0) || !eq)
 			req->dry_run = 1;
-		else if ((vlen == 1 && *v == '0') || (vlen == 5 &&
-		    memcmp(v, "false", 5) == 0))
+		else if ((vlen == 1 && *v == '0') ||
+		    (vlen == 5 && memcmp(v, "false", 5) == 0))
 			req->dry_run = 0;
 		else
 			return req_fail(req, 400, "dry_run must be 1 or 0");
 		return 0;
 	}
-	return req_fail(req, 400, req->action == ACT_HISTORY ?
-	    "unknown query parameter (expected limit)" :
-	    "unknown query parameter (expected wait, dry_run)");
+	return req_fail(req, 400,
+	    req->action == ACT_HISTORY
+	        ? "unknown query parameter (expected limit)"
+	        : "unknown query parameter (expected wait, dry_run)");
 }
 
 int
 req_parse_query(struct request *req)
 {
 	const char *q = io_param(req->io, "QUERY_STRING"), *p, *amp;
-	int seen[3] = {0, 0, 0};
+	int seen[3] = { 0, 0, 0 };
 
 	if (q == NULL || *q == '\0')
 		return 0;
 	if (strlen(q) > PATH_MAX_LEN)
 		return req_fail(req, 400, "query string too long");
 	for (p = q; *p != '\0'; p++)
-		if (!(ch_lower((unsigned char)*p) || ch_digit((unsigned char)*p) ||
-		    *p == '_' || *p == '=' || *p == '&'))
-			return req_fail(req, 400, "invalid byte in query "
+		if (!(ch_lower((unsigned char)*p) ||
+		        ch_digit((unsigned char)*p) || *p == '_' || *p == '=' ||
+		        *p == '&'))
+			return req_fail(req, 400,
+			    "invalid byte in query "
 			    "string");
 	for (p = q; *p != '\0'; p = *amp ? amp + 1 : amp) {
 		amp = strchr(p, '&');
@@ -238,7 +243,7 @@ req_finish_input(struct request *req)
 			return;
 		want -= req->body.len;
 	} else if (te == NULL || *te == '\0')
-		return;		/* no body was announced: never wait for one */
+		return; /* no body was announced: never wait for one */
 	else
 		want = IO_DRAIN_MAX;
 	while (total < want && total < IO_DRAIN_MAX) {
@@ -269,8 +274,10 @@ req_read_body(struct request *req)
 		if (parse_u64(cl, 0, UINT64_MAX, &want, &errstr) == -1)
 			return req_fail(req, 400, "invalid Content-Length");
 		if (want > req->body.max)
-			return req_fail(req, 413, "request body larger than "
-			    "%zu bytes", req->body.max);
+			return req_fail(req, 413,
+			    "request body larger than "
+			    "%zu bytes",
+			    req->body.max);
 		bounded = 1;
 	}
 	for (;;) {
@@ -284,24 +291,29 @@ req_read_body(struct request *req)
 		}
 		n = io_read(req->io, chunk, room);
 		if (io_timed_out(req->io))
-			return req_fail(req, 408, "the request was not received "
+			return req_fail(req, 408,
+			    "the request was not received "
 			    "within request_timeout");
 		if (n == -1)
-			return req_fail(req, 400, "could not read the request "
+			return req_fail(req, 400,
+			    "could not read the request "
 			    "body");
 		if (n == 0)
 			break;
 		if (buf_add(&req->body, chunk, (size_t)n) == -1) {
 			if (errno == EMSGSIZE) {
-					return req_fail(req, 413, "request body larger "
-				    "than %zu bytes", req->body.max);
+				return req_fail(req, 413,
+				    "request body larger "
+				    "than %zu bytes",
+				    req->body.max);
 			}
 			return req_fail(req, 500, "out of memory");
 		}
 	}
 	req->body_done = 1;
 	if (bounded && req->body.len < want)
-		return req_fail(req, 400, "request body shorter than its "
+		return req_fail(req, 400,
+		    "request body shorter than its "
 		    "Content-Length");
 	return 0;
 }

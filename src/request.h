@@ -24,12 +24,12 @@ struct docker;
 
 enum action {
 	ACT_NONE = 0,
-	ACT_DEPLOY,		/* PUT /service/<name> */
-	ACT_ROLLBACK,		/* POST /service/<name>/rollback */
-	ACT_STATUS,		/* GET /service/<name> */
-	ACT_HEALTH,		/* GET /health, no token */
-	ACT_METRICS,		/* GET /metrics */
-	ACT_HISTORY,		/* GET /service/<name>/history */
+	ACT_DEPLOY,   /* PUT /service/<name> */
+	ACT_ROLLBACK, /* POST /service/<name>/rollback */
+	ACT_STATUS,   /* GET /service/<name> */
+	ACT_HEALTH,   /* GET /health, no token */
+	ACT_METRICS,  /* GET /metrics */
+	ACT_HISTORY,  /* GET /service/<name>/history */
 };
 
 /* History: records per request, by default and at most. */
@@ -40,9 +40,9 @@ enum action {
 #define WAIT_NONE (-1)
 
 enum notify_state {
-	NOTIFY_DISABLED = 0,	/* no NOTIFY_FLAGS */
+	NOTIFY_DISABLED = 0, /* no NOTIFY_FLAGS */
 	NOTIFY_SENT,
-	NOTIFY_SPOOLED,		/* waits in the spool for beanstalkd */
+	NOTIFY_SPOOLED, /* waits in the spool for beanstalkd */
 	NOTIFY_FAILED,
 };
 
@@ -54,46 +54,46 @@ struct request {
 	/* The process's settings made stricter by this request's parameters
 	 * (cfg_tighten): a shallow copy that borrows every pointer. */
 	struct config own_cfg;
-	char id[17];		/* request id, 16 hex digits */
+	char id[17]; /* request id, 16 hex digits */
 	uint64_t started_ms;
 
 	/* What the client asked, validated. */
-	const char *method;	/* borrowed from the parameters */
+	const char *method; /* borrowed from the parameters */
 	char remote_addr[64];
 	enum action action;
 	char service[SERVICE_NAME_MAX + 1];
-	const char *token_name;	/* borrowed from cfg once authorized */
+	const char *token_name;        /* borrowed from cfg once authorized */
 	const struct cfg_token *token; /* borrowed: the token presented */
-	int auth_attempted;	/* the request reached authentication */
-	int authorized;		/* token, scope, body and signature passed */
+	int auth_attempted;            /* the request reached authentication */
+	int authorized; /* token, scope, body and signature passed */
 	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix */
-	uint64_t spec_version;	/* the Version.Index the update was made at */
+	uint64_t spec_version; /* the Version.Index the update was made at */
 	struct buf body;
-	int body_done;		/* the body was read (or dropped) to its end */
+	int body_done;           /* the body was read (or dropped) to its end */
 	char image[REF_MAX + 1]; /* the image as requested */
 	struct imageref ref;
-	int force;		/* bump ForceUpdate */
-	int wait_s;		/* seconds to wait for the rollout, or WAIT_NONE */
-	int dry_run;		/* everything but the update */
+	int force;   /* bump ForceUpdate */
+	int wait_s;  /* seconds to wait for the rollout, or WAIT_NONE */
+	int dry_run; /* everything but the update */
 	char expect[REF_MAX + 1]; /* compare-and-swap: "" when not asked */
-	unsigned limit;		/* history: records asked for */
+	unsigned limit;           /* history: records asked for */
 
 	/* What happened: the handler's result object for the response. */
-	cJSON *result;		/* owned */
-	struct buf text;	/* a 200 that is not JSON (metrics) */
-	const char *text_type;	/* its Content-Type, or NULL for JSON */
-	int audit_failed;	/* the audit record could not be written */
+	cJSON *result;         /* owned */
+	struct buf text;       /* a 200 that is not JSON (metrics) */
+	const char *text_type; /* its Content-Type, or NULL for JSON */
+	int audit_failed;      /* the audit record could not be written */
 	char service_id[72];
-	char *prev_image;	/* owned */
-	char *new_image;	/* owned: the image now in the spec */
-	char *digest;		/* owned: what the tag resolved to, or NULL */
-	const char *state;	/* accepted, completed, unchanged, ... */
-	char *state_message;	/* owned: Docker's UpdateStatus message */
-	cJSON *warnings;	/* owned array of strings */
+	char *prev_image;    /* owned */
+	char *new_image;     /* owned: the image now in the spec */
+	char *digest;        /* owned: what the tag resolved to, or NULL */
+	const char *state;   /* accepted, completed, unchanged, ... */
+	char *state_message; /* owned: Docker's UpdateStatus message */
+	cJSON *warnings;     /* owned array of strings */
 	enum notify_state notify;
 	char notify_error[160];
 	uint64_t notify_job;
-	enum notify_state webhook;	/* the notify_url POST */
+	enum notify_state webhook; /* the notify_url POST */
 	char webhook_error[256];
 
 	/* The last Docker call's error, for req_fail_docker. */
@@ -101,10 +101,10 @@ struct request {
 
 	/* The one outcome: status 0 until something decides it. */
 	int status;
-	char error[512];	/* client-safe message for errors */
-	const char *allow;	/* Allow header value for a 405 */
-	int challenge;		/* send WWW-Authenticate with a 401 */
-	int signature_refused;	/* the 401 was a bad or replayed signature */
+	char error[512];       /* client-safe message for errors */
+	const char *allow;     /* Allow header value for a 405 */
+	int challenge;         /* send WWW-Authenticate with a 401 */
+	int signature_refused; /* the 401 was a bad or replayed signature */
 };
 
 /* Starts a request: id, clock, settings (made stricter when a FastCGI

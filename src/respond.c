@@ -21,22 +21,38 @@ const char *
 status_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Error";
 	}
 }
 
@@ -72,14 +88,15 @@ error_body(struct request *req)
  * Returns its length, or -1 when it does not fit.
  */
 static int
-head_text(char *out, size_t outlen, const struct request *req,
-    const char *type, const char *extra)
+head_text(char *out, size_t outlen, const struct request *req, const char *type,
+    const char *extra)
 {
-	int n = snprintf(out, outlen, "Status: %d %s\r\n"
+	int n = snprintf(out, outlen,
+	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "X-Request-Id: %s\r\n%s\r\n", req->status,
-	    status_reason(req->status), type, req->id, extra);
+	    "X-Request-Id: %s\r\n%s\r\n",
+	    req->status, status_reason(req->status), type, req->id, extra);
 
 	return n < 0 || (size_t)n >= outlen ? -1 : n;
 }
@@ -119,8 +136,9 @@ respond(struct request *req)
 
 		if (w == NULL)
 			w = cJSON_AddArrayToObject(body, "warnings");
-		while (w != NULL && (item = cJSON_DetachItemFromArray(
-		    req->warnings, 0)) != NULL)
+		while (w != NULL &&
+		    (item = cJSON_DetachItemFromArray(req->warnings, 0)) !=
+		        NULL)
 			cJSON_AddItemToArray(w, item);
 	}
 	if (body != NULL) {
@@ -141,14 +159,16 @@ respond(struct request *req)
 	if (status == 405 && req->allow != NULL)
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", req->allow);
 	else if (status == 401 && req->challenge)
-		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer "
+		snprintf(extra, sizeof(extra),
+		    "WWW-Authenticate: Bearer "
 		    "realm=\"deployer\"\r\n");
 	n = head_text(head, sizeof(head), req, "application/json", extra);
 	if (n == -1 || io_write(req->io, head, (size_t)n) == -1)
 		log_warn("writing the response");
 	else if (strcmp(req->method, "HEAD") != 0) {
-		const char *t = text ? text : "{\"error\":\"out of memory\","
-		    "\"status\":500}";
+		const char *t = text ? text
+		                     : "{\"error\":\"out of memory\","
+		                       "\"status\":500}";
 
 		if (io_write(req->io, t, strlen(t)) == -1 ||
 		    io_write(req->io, "\n", 1) == -1)

@@ -31,10 +31,9 @@ set_state(struct request *req, const char *state, const char *msg)
 static const char *
 known_state(const char *s)
 {
-	static const char *const states[] = {
-		"updating", "paused", "completed", "rollback_started",
-		"rollback_paused", "rollback_completed", NULL
-	};
+	static const char *const states[] = { "updating", "paused", "completed",
+		"rollback_started", "rollback_paused", "rollback_completed",
+		NULL };
 	size_t i;
 
 	for (i = 0; states[i] != NULL; i++)
@@ -66,15 +65,15 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 		const char *st;
 
 		if (docker_service_get(req->docker, &req->docker_err,
-		    service_id, &svc) == -1) {
+		        service_id, &svc) == -1) {
 			req_fail_docker(req);
 			return ROLLOUT_ERROR;
 		}
 		st = svc.update_state;
 		if (*st != '\0')
 			last = known_state(st);
-		if (strcmp(st, rollback ? "rollback_completed" : "completed")
-		    == 0) {
+		if (strcmp(st, rollback ? "rollback_completed" : "completed") ==
+		    0) {
 			set_state(req, last, svc.update_message);
 			service_free(&svc);
 			return ROLLOUT_DONE;
@@ -84,8 +83,7 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 		    (!rollback && strncmp(st, "rollback_", 9) == 0)) {
 			set_state(req, last, svc.update_message);
 			log_warnx("service %s: rollout %s: %s", req->service,
-			    last, svc.update_message ? svc.update_message :
-			    "");
+			    last, svc.update_message ? svc.update_message : "");
 			service_free(&svc);
 			return ROLLOUT_FAILED;
 		}
@@ -94,7 +92,7 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 			 * yet, or no task had to change.  Converged tasks that
 			 * stay converged tell the two apart. */
 			if (docker_tasks(req->docker, &req->docker_err,
-			    service_id, &tc) == -1) {
+			        service_id, &tc) == -1) {
 				service_free(&svc);
 				req_fail_docker(req);
 				return ROLLOUT_ERROR;
@@ -104,8 +102,10 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 			else if (settled_at == 0)
 				settled_at = mono_ms();
 			else if (mono_ms() - settled_at >= SETTLE_MS) {
-				set_state(req, rollback ? "rollback_completed" :
-				    "completed", "no task had to change");
+				set_state(req,
+				    rollback ? "rollback_completed"
+				             : "completed",
+				    "no task had to change");
 				service_free(&svc);
 				return ROLLOUT_DONE;
 			}
@@ -113,7 +113,8 @@ rollout_wait(struct request *req, const char *service_id, int rollback,
 		service_free(&svc);
 		now = mono_ms();
 		if (now >= deadline) {
-			set_state(req, last, "still in progress when the wait "
+			set_state(req, last,
+			    "still in progress when the wait "
 			    "ended");
 			return ROLLOUT_TIMEOUT;
 		}

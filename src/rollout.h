@@ -6,10 +6,10 @@
 struct request;
 
 enum rollout_outcome {
-	ROLLOUT_DONE = 0,	/* completed, or nothing had to change */
-	ROLLOUT_FAILED,		/* paused or rolled back */
-	ROLLOUT_TIMEOUT,	/* still updating at the deadline */
-	ROLLOUT_ERROR = -1,	/* Docker could not be asked; req failed */
+	ROLLOUT_DONE = 0,   /* completed, or nothing had to change */
+	ROLLOUT_FAILED,     /* paused or rolled back */
+	ROLLOUT_TIMEOUT,    /* still updating at the deadline */
+	ROLLOUT_ERROR = -1, /* Docker could not be asked; req failed */
 };
 
 /*
@@ -20,7 +20,7 @@ enum rollout_outcome {
  * rollback, "rollback_completed" is success.  Sets req->state and
  * req->state_message.
  */
-enum rollout_outcome rollout_wait(struct request *req,
-    const char *service_id, int rollback, int wait_s);
+enum rollout_outcome rollout_wait(struct request *req, const char *service_id,
+    int rollback, int wait_s);
 
 #endif

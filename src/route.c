@@ -10,26 +10,28 @@
 #include "request.h"
 #include "route.h"
 
-#define SEG_NAME "{name}"	/* a service name or ID */
+#define SEG_NAME "{name}" /* a service name or ID */
 #define ROUTE_SEGS 3
 #define ROUTE_METHODS 3
 
 /* The whole API, as data.  Methods not listed get 405 with Allow. */
 static const struct route {
-	const char *seg[ROUTE_SEGS];	/* NULL-terminated when shorter */
+	const char *seg[ROUTE_SEGS]; /* NULL-terminated when shorter */
 	struct {
 		const char *method;
 		enum action action;
 	} m[ROUTE_METHODS];
 	const char *allow;
 } routes[] = {
-	{{"service", SEG_NAME, NULL},
-	    {{"GET", ACT_STATUS}, {"PUT", ACT_DEPLOY}}, "GET, PUT"},
-	{{"service", SEG_NAME, "rollback"}, {{"POST", ACT_ROLLBACK}}, "POST"},
-	{{"service", SEG_NAME, "history"}, {{"GET", ACT_HISTORY}}, "GET"},
-	{{"metrics", NULL, NULL}, {{"GET", ACT_METRICS}}, "GET"},
-	{{"health", NULL, NULL},
-	    {{"GET", ACT_HEALTH}, {"HEAD", ACT_HEALTH}}, "GET, HEAD"},
+	{ { "service", SEG_NAME, NULL },
+	    { { "GET", ACT_STATUS }, { "PUT", ACT_DEPLOY } }, "GET, PUT" },
+	{ { "service", SEG_NAME, "rollback" }, { { "POST", ACT_ROLLBACK } },
+	    "POST" },
+	{ { "service", SEG_NAME, "history" }, { { "GET", ACT_HISTORY } },
+	    "GET" },
+	{ { "metrics", NULL, NULL }, { { "GET", ACT_METRICS } }, "GET" },
+	{ { "health", NULL, NULL },
+	    { { "GET", ACT_HEALTH }, { "HEAD", ACT_HEALTH } }, "GET, HEAD" },
 };
 
 int
@@ -55,8 +57,7 @@ service_name_valid(const char *s, size_t n)
 static int
 path_byte_ok(unsigned char c)
 {
-	return ch_alnum(c) || c == '/' || c == '-' || c == '_' ||
-	    c == '.';
+	return ch_alnum(c) || c == '/' || c == '-' || c == '_' || c == '.';
 }
 
 /* Matches path (n bytes, starting with '/') against one route. */
@@ -129,8 +130,8 @@ route(struct request *req)
 		/* Dot segments: "/." or "/.." followed by '/' or the end. */
 		if (path[i] == '/' && path[i + 1] == '.' &&
 		    (path[i + 2] == '/' || path[i + 2] == '\0' ||
-		    (path[i + 2] == '.' &&
-		    (path[i + 3] == '/' || path[i + 3] == '\0'))))
+		        (path[i + 2] == '.' &&
+		            (path[i + 3] == '/' || path[i + 3] == '\0'))))
 			return req_fail(req, 400, "dot segment in path");
 	}
 
@@ -139,7 +140,8 @@ route(struct request *req)
 	else
 		for (i = 0; i < n && r == NULL; i++)
 			if (path[i] == '/' &&
-			    (r = find(path + i, n - i, &name, &namelen)) != NULL)
+			    (r = find(path + i, n - i, &name, &namelen)) !=
+			        NULL)
 				path += i;
 	if (r == NULL)
 		return req_fail(req, 404, "no such endpoint");
@@ -150,8 +152,10 @@ route(struct request *req)
 			break;
 	if (i == ROUTE_METHODS || r->m[i].method == NULL) {
 		req->allow = r->allow;
-		return req_fail(req, 405, "method not allowed here (allowed: "
-		    "%s)", r->allow);
+		return req_fail(req, 405,
+		    "method not allowed here (allowed: "
+		    "%s)",
+		    r->allow);
 	}
 	req->action = r->m[i].action;
 	if (name != NULL) {

@@ -13,30 +13,27 @@
 #include "jsonedit.h"
 #include "spec.h"
 
-static const char *const path_image[] = {
-	"TaskTemplate", "ContainerSpec", "Image", NULL
-};
-static const char *const path_platforms[] = {
-	"TaskTemplate", "Placement", "Platforms", NULL
-};
-static const char *const path_force[] = {
-	"TaskTemplate", "ForceUpdate", NULL
-};
+static const char *const path_image[] = { "TaskTemplate", "ContainerSpec",
+	"Image", NULL };
+static const char *const path_platforms[] = { "TaskTemplate", "Placement",
+	"Platforms", NULL };
+static const char *const path_force[] = { "TaskTemplate", "ForceUpdate", NULL };
 
 /* Sets one string label on the spec in spec (through tmp). */
 static int
-set_label(struct buf *spec, struct buf *tmp, const char *key,
-    const char *value)
+set_label(struct buf *spec, struct buf *tmp, const char *key, const char *value)
 {
-	const char *path[] = {"Labels", key, NULL};
+	const char *path[] = { "Labels", key, NULL };
 	struct buf val;
 	int rc;
 
 	buf_init(&val, 4 * REF_MAX);
 	buf_reset(tmp);
 	rc = json_quote(&val, value, strlen(value)) == -1 ||
-	    json_set(tmp, buf_str(spec), spec->len, path, buf_str(&val),
-	    val.len) == -1 ? -1 : 0;
+	        json_set(tmp, buf_str(spec), spec->len, path, buf_str(&val),
+	            val.len) == -1
+	    ? -1
+	    : 0;
 	buf_free(&val);
 	if (rc == 0) {
 		buf_reset(spec);
@@ -56,10 +53,12 @@ set_labels(const struct spec_change *c, struct buf *spec, struct buf *tmp)
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return set_label(spec, tmp, "deployer.last.by", c->by) == -1
-	    || set_label(spec, tmp, "deployer.last.at", when) == -1 ||
-	    set_label(spec, tmp, "deployer.last.request", c->request_id) == -1 ?
-	    -1 : 0;
+	return set_label(spec, tmp, "deployer.last.by", c->by) == -1 ||
+	        set_label(spec, tmp, "deployer.last.at", when) == -1 ||
+	        set_label(spec, tmp, "deployer.last.request", c->request_id) ==
+	            -1
+	    ? -1
+	    : 0;
 }
 
 int
@@ -82,7 +81,7 @@ spec_edit(const struct spec_change *c, const struct service *svc,
 			goto fail;
 		buf_reset(&tmp);
 		if (json_set(&tmp, buf_str(out), out->len, path_platforms, plat,
-		    strlen(plat)) == -1)
+		        strlen(plat)) == -1)
 			goto fail;
 		buf_reset(out);
 		if (buf_add(out, buf_str(&tmp), tmp.len) == -1)
@@ -96,9 +95,9 @@ spec_edit(const struct spec_change *c, const struct service *svc,
 		buf_reset(&val);
 		buf_reset(&tmp);
 		if (buf_addf(&val, "%llu",
-		    (unsigned long long)(svc->force_update + 1)) == -1 ||
+		        (unsigned long long)(svc->force_update + 1)) == -1 ||
 		    json_set(&tmp, buf_str(out), out->len, path_force,
-		    buf_str(&val), val.len) == -1)
+		        buf_str(&val), val.len) == -1)
 			goto fail;
 		buf_reset(out);
 		if (buf_add(out, buf_str(&tmp), tmp.len) == -1)
@@ -111,4 +110,3 @@ fail:
 	buf_free(&tmp);
 	return rc;
 }
-

@@ -15,12 +15,12 @@ struct service;
 
 /* What a deploy changes. */
 struct spec_change {
-	const char *image;	/* the reference to run */
-	const cJSON *platforms;	/* Placement.Platforms, or NULL: as is */
-	int force;		/* bump TaskTemplate.ForceUpdate */
-	const char *by;		/* record deployer.last.* labels: the token
-				 * name; NULL: no labels */
-	const char *request_id;	/* for deployer.last.request */
+	const char *image;      /* the reference to run */
+	const cJSON *platforms; /* Placement.Platforms, or NULL: as is */
+	int force;              /* bump TaskTemplate.ForceUpdate */
+	const char *by;         /* record deployer.last.* labels: the token
+	                         * name; NULL: no labels */
+	const char *request_id; /* for deployer.last.request */
 };
 
 /*

@@ -53,12 +53,13 @@ lock(struct spool *s, const char **why)
 
 	if (path_join(path, sizeof(path), s->dir, ".lock") == -1 ||
 	    dir_usable(s->dir, 1, s->reason, sizeof(s->reason)) == -1 ||
-	    (s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600)) == -1) {
+	    (s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) ==
+	        -1) {
 		if (s->lock_fd == -1 && s->reason[0] == '\0')
-			snprintf(s->reason, sizeof(s->reason), "the spool "
-			    "directory %s cannot be used: %s", s->dir,
-			    strerror(errno));
+			snprintf(s->reason, sizeof(s->reason),
+			    "the spool "
+			    "directory %s cannot be used: %s",
+			    s->dir, strerror(errno));
 		s->lock_fd = -1;
 		*why = s->reason;
 		log_warnx("spool: %s", s->reason);
@@ -80,7 +81,7 @@ static void
 unlock(struct spool *s)
 {
 	if (s->lock_fd >= 0)
-		close(s->lock_fd);	/* releases the flock */
+		close(s->lock_fd); /* releases the flock */
 	s->lock_fd = -1;
 }
 
@@ -104,7 +105,8 @@ list(struct spool *s, char ***names, size_t *count)
 		if (strncmp(e->d_name, ".tmp-", 5) == 0) {
 			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
 				log_warnx("spool: removed %s/%s, left by a "
-				    "crash", s->dir, e->d_name);
+				          "crash",
+				    s->dir, e->d_name);
 			continue;
 		}
 		if (!is_message(e->d_name))
@@ -155,7 +157,8 @@ dead_letter(struct spool *s, const char *name, const char *why)
 	if (rename(from, to) == -1)
 		unlink(from);
 	log_warnx("spool: message %s can never be delivered (%s); moved to "
-	    "%s/failed", name, why, s->dir);
+	          "%s/failed",
+	    name, why, s->dir);
 }
 
 /* 1 when the message's name says it is older than max_age_s. */
@@ -165,8 +168,8 @@ too_old(const struct spool *s, const char *name)
 	uint64_t ns, now_s = (uint64_t)time(NULL);
 	const char *errstr;
 
-	if (s->max_age_s == 0 || parse_u64n(name, 20, 0, UINT64_MAX, &ns,
-	    &errstr) == -1)
+	if (s->max_age_s == 0 ||
+	    parse_u64n(name, 20, 0, UINT64_MAX, &ns, &errstr) == -1)
 		return 0;
 	return ns / 1000000000u + s->max_age_s < now_s;
 }
@@ -199,16 +202,17 @@ drain(struct spool *s, unsigned *sent)
 			continue;
 		if (too_old(s, names[i])) {
 			log_warnx("spool: message %s is older than %u s; "
-			    "dropped", names[i], s->max_age_s);
+			          "dropped",
+			    names[i], s->max_age_s);
 			unlink(path);
 			continue;
 		}
-		if (file_slurp(path, &m, FILE_MAX, &errstr) == -1 || m.len <
-		    sizeof(SPOOL_MAGIC) - 1 + 6 || memcmp(m.data, SPOOL_MAGIC,
-		    sizeof(SPOOL_MAGIC) - 1) != 0 || memcmp(m.data +
-		    sizeof(SPOOL_MAGIC) - 1, "tube ", 5) != 0 ||
+		if (file_slurp(path, &m, FILE_MAX, &errstr) == -1 ||
+		    m.len < sizeof(SPOOL_MAGIC) - 1 + 6 ||
+		    memcmp(m.data, SPOOL_MAGIC, sizeof(SPOOL_MAGIC) - 1) != 0 ||
+		    memcmp(m.data + sizeof(SPOOL_MAGIC) - 1, "tube ", 5) != 0 ||
 		    (nl = memchr(m.data + sizeof(SPOOL_MAGIC) + 4, '\n',
-		    m.len - sizeof(SPOOL_MAGIC) - 4)) == NULL) {
+		         m.len - sizeof(SPOOL_MAGIC) - 4)) == NULL) {
 			buf_free(&m);
 			dead_letter(s, names[i], "unreadable");
 			continue;
@@ -228,7 +232,7 @@ drain(struct spool *s, unsigned *sent)
 		a.tube = tube;
 		body = nl + 1;
 		if (bs_put(&a, body, m.len - (size_t)(body - m.data), &id,
-		    &reply, &errstr) == -1) {
+		        &reply, &errstr) == -1) {
 			buf_free(&m);
 			if (reply == BS_R_JOB_TOO_BIG ||
 			    reply == BS_R_BAD_FORMAT) {
@@ -272,7 +276,8 @@ store(struct spool *s, const char *msg, size_t n, const char **why)
 	if (s->max_messages > 0 && count >= s->max_messages) {
 		*why = "the spool is full";
 		log_warnx("spool: FULL (%zu messages in %s); a notification "
-		    "is LOST", count, s->dir);
+		          "is LOST",
+		    count, s->dir);
 		return -1;
 	}
 	/* Names sort by time; pid and random digits keep them unique. */
@@ -281,7 +286,8 @@ store(struct spool *s, const char *msg, size_t n, const char **why)
 		memcpy(rid, "0000", 5);
 	snprintf(name, sizeof(name), "%020llu-%010ld-%.4s.msg",
 	    (unsigned long long)ts.tv_sec * 1000000000ull +
-	    (unsigned long long)ts.tv_nsec, (long)getpid(), rid);
+	        (unsigned long long)ts.tv_nsec,
+	    (long)getpid(), rid);
 	if (path_join(path, sizeof(path), s->dir, name) == -1 ||
 	    path_join(tmp, sizeof(tmp), s->dir, ".tmp-") == -1 ||
 	    strlen(tmp) + strlen(name) >= sizeof(tmp)) {
@@ -298,8 +304,8 @@ store(struct spool *s, const char *msg, size_t n, const char **why)
 		buf_free(&m);
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
 		*why = "cannot write to the spool";
 		log_warn("spool: %s", tmp);
 		buf_free(&m);
@@ -353,8 +359,8 @@ spool_send(struct spool *s, const char *msg, size_t n, uint64_t *id,
 		if (bs_put(s->bs, msg, n, id, &reply, why) == 0)
 			return SPOOL_SENT;
 		snprintf(spool_why, sizeof(spool_why), "%s", errstr);
-		snprintf(s->reason, sizeof(s->reason), "%.150s, and %.160s", *why,
-		    spool_why);
+		snprintf(s->reason, sizeof(s->reason), "%.150s, and %.160s",
+		    *why, spool_why);
 		*why = s->reason;
 		return SPOOL_LOST;
 	}
@@ -364,8 +370,8 @@ spool_send(struct spool *s, const char *msg, size_t n, uint64_t *id,
 		goto out;
 	}
 	if (waiting != 0)
-		*why = waiting > 0 ? "older notifications are still waiting" :
-		    "the spool directory cannot be read";
+		*why = waiting > 0 ? "older notifications are still waiting"
+		                   : "the spool directory cannot be read";
 	else if (reply == BS_R_JOB_TOO_BIG || reply == BS_R_BAD_FORMAT) {
 		/* Retrying would never help. */
 		res = SPOOL_LOST;
@@ -415,7 +421,8 @@ spool_stat(const char *dir, unsigned *count, uint64_t *oldest_ns)
 			continue;
 		(*count)++;
 		if (parse_u64n(e->d_name, 20, 0, UINT64_MAX, &ns, &errstr) ==
-		    0 && (*oldest_ns == 0 || ns < *oldest_ns))
+		        0 &&
+		    (*oldest_ns == 0 || ns < *oldest_ns))
 			*oldest_ns = ns;
 	}
 	closedir(d);

@@ -17,19 +17,19 @@
  * at least once: a crash between the put and the unlink repeats a message.
  */
 struct spool {
-	const char *dir;	/* NULL: spooling is off */
-	unsigned max_messages;	/* refuse new messages beyond this */
-	unsigned max_age_s;	/* drop (and log) older messages */
+	const char *dir;              /* NULL: spooling is off */
+	unsigned max_messages;        /* refuse new messages beyond this */
+	unsigned max_age_s;           /* drop (and log) older messages */
 	const struct bs_put_args *bs; /* where messages go */
 	int lock_fd;
-	char reason[320];	/* what *why points to when composed here */
+	char reason[320]; /* what *why points to when composed here */
 };
 
 enum spool_result {
-	SPOOL_SENT = 0,		/* the new message is in beanstalkd */
-	SPOOL_QUEUED,		/* it waits in the spool */
-	SPOOL_LOST,		/* neither: spool full, unusable, or the
-				 * message can never be accepted */
+	SPOOL_SENT = 0, /* the new message is in beanstalkd */
+	SPOOL_QUEUED,   /* it waits in the spool */
+	SPOOL_LOST,     /* neither: spool full, unusable, or the
+	                 * message can never be accepted */
 };
 
 /*

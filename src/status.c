@@ -24,15 +24,17 @@ status_run(struct request *req)
 	memset(&svc, 0, sizeof(svc));
 	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1 ||
 	    docker_service_get(req->docker, &req->docker_err, req->service,
-	    &svc) == -1) {
+	        &svc) == -1) {
 		req_fail_docker(req);
 		goto out;
 	}
 	if (auth_scope_service(req, svc.name) == -1)
 		goto out;
 	if (!svc.allow_updates) {
-		req_fail(req, 403, "service %s is not labelled "
-		    "deployer.allowUpdates=true", req->service);
+		req_fail(req, 403,
+		    "service %s is not labelled "
+		    "deployer.allowUpdates=true",
+		    req->service);
 		goto out;
 	}
 	if (docker_tasks(req->docker, &req->docker_err, svc.id, &tc) == -1) {
@@ -55,10 +57,10 @@ status_run(struct request *req)
 	json_put(u, "message", svc.update_message);
 	t = cJSON_AddObjectToObject(r, "tasks");
 	cJSON_AddNumberToObject(t, "running", tc.running);
-	cJSON_AddNumberToObject(t, "desired", svc.replicas >= 0 ?
-	    (double)svc.replicas : (double)tc.total);
-	cJSON_AddStringToObject(t, "mode", svc.replicas >= 0 ? "replicated" :
-	    "global");
+	cJSON_AddNumberToObject(t, "desired",
+	    svc.replicas >= 0 ? (double)svc.replicas : (double)tc.total);
+	cJSON_AddStringToObject(t, "mode",
+	    svc.replicas >= 0 ? "replicated" : "global");
 	rc = 0;
 out:
 	service_free(&svc);

@@ -74,8 +74,7 @@ tpl_mem_free(struct tpl *t)
 }
 
 static struct tpl *
-tpl_new(const char *src, size_t n, const char *const *fields,
-    struct tpl_err *e)
+tpl_new(const char *src, size_t n, const char *const *fields, struct tpl_err *e)
 {
 	struct tpl *t;
 
@@ -99,8 +98,8 @@ nomem:
 }
 
 struct tpl *
-tpl_compile(const char *src, size_t n, const char *const *fields,
-    char *err, size_t errlen)
+tpl_compile(const char *src, size_t n, const char *const *fields, char *err,
+    size_t errlen)
 {
 	struct tpl_err e = { err, errlen, 0 };
 	struct tpl *t;
@@ -125,8 +124,8 @@ tpl_compile(const char *src, size_t n, const char *const *fields,
 }
 
 int
-tpl_render_err(const struct tpl *t, const char *const *values,
-    struct buf *out, char *err, size_t errlen)
+tpl_render_err(const struct tpl *t, const char *const *values, struct buf *out,
+    char *err, size_t errlen)
 {
 	struct tpl_err e = { err, errlen, 0 };
 	int rc;

@@ -48,8 +48,7 @@ struct tpl *tpl_compile(const char *src, size_t n, const char *const *fields,
 int tpl_render_err(const struct tpl *t, const char *const *values,
     struct buf *out, char *err, size_t errlen);
 /* The same without a message. */
-int tpl_render(const struct tpl *t, const char *const *values,
-    struct buf *out);
+int tpl_render(const struct tpl *t, const char *const *values, struct buf *out);
 
 /* 1 when the template uses field i. */
 int tpl_uses(const struct tpl *t, size_t i);

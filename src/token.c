@@ -36,7 +36,8 @@ new_token(struct config *c, struct cfg_err *e, const char *name,
 
 	for (i = 0; i < c->ntokens; i++)
 		if (strcmp(c->tokens[i].name, name) == 0) {
-			cfg_fail(e, "%s: token '%s' is defined twice", where, name);
+			cfg_fail(e, "%s: token '%s' is defined twice", where,
+			    name);
 			return NULL;
 		}
 	t = realloc(c->tokens, (c->ntokens + 1) * sizeof(*t));
@@ -53,16 +54,16 @@ new_token(struct config *c, struct cfg_err *e, const char *name,
 }
 
 int
-token_add_legacy(struct config *c, const char *tok, size_t n,
-    const char *where, struct cfg_err *e)
+token_add_legacy(struct config *c, const char *tok, size_t n, const char *where,
+    struct cfg_err *e)
 {
 	struct cfg_token *t;
 
 	if (n == 0)
 		return cfg_fail(e, "%s: the token is empty", where);
 	if (n > CFG_TOKEN_MAX)
-		return cfg_fail(e, "%s: the token is longer than %d bytes", where,
-		    CFG_TOKEN_MAX);
+		return cfg_fail(e, "%s: the token is longer than %d bytes",
+		    where, CFG_TOKEN_MAX);
 	if (memchr(tok, '\0', n) != NULL)
 		return cfg_fail(e, "%s: the token contains a NUL byte", where);
 	if ((t = new_token(c, e, "default", where)) == NULL)
@@ -138,15 +139,21 @@ token_add_named(struct config *c, char *line, const char *where,
 	word = strtok_r(NULL, " \t", &save);
 	if (word == NULL || strncmp(word, "sha256:", 7) != 0 ||
 	    strlen(word) != 7 + 64)
-		return cfg_fail(e, "%s: token.%s must start with sha256:<64 hex "
-		    "digits> (see deployer --hash-token)", where, t->name);
+		return cfg_fail(e,
+		    "%s: token.%s must start with sha256:<64 hex "
+		    "digits> (see deployer --hash-token)",
+		    where, t->name);
 	if (hex_decode(word + 7, sizeof(t->sha256), 0, t->sha256) == -1)
-		return cfg_fail(e, "%s: token.%s: the hash must be 64 lowercase "
-		    "hex digits", where, t->name);
+		return cfg_fail(e,
+		    "%s: token.%s: the hash must be 64 lowercase "
+		    "hex digits",
+		    where, t->name);
 	while ((word = strtok_r(NULL, " \t", &save)) != NULL) {
 		if ((eq = strchr(word, '=')) == NULL || eq[1] == '\0')
-			return cfg_fail(e, "%s: token.%s: expected option=value, "
-			    "got '%.40s'", where, t->name, word);
+			return cfg_fail(e,
+			    "%s: token.%s: expected option=value, "
+			    "got '%.40s'",
+			    where, t->name, word);
 		*eq++ = '\0';
 		if (strcmp(word, "services") == 0) {
 			free(t->services);
@@ -154,16 +161,19 @@ token_add_named(struct config *c, char *line, const char *where,
 				return cfg_fail(e, "out of memory");
 		} else if (strcmp(word, "actions") == 0) {
 			if (parse_actions(eq, &t->actions) == -1)
-				return cfg_fail(e, "%s: token.%s: actions are "
-				    "deploy, rollback, status, metrics", where,
-				    t->name);
+				return cfg_fail(e,
+				    "%s: token.%s: actions are "
+				    "deploy, rollback, status, metrics",
+				    where, t->name);
 		} else if (strcmp(word, "hmac_key_file") == 0) {
 			/* A second key would leak the first, unwiped. */
 			if (t->hmac_key != NULL)
-				return cfg_fail(e, "%s: token.%s: hmac_key_file is "
-				    "given twice", where, t->name);
-			if (secret_file_load(eq, &t->hmac_key,
-			    &t->hmac_key_len, &why) == -1)
+				return cfg_fail(e,
+				    "%s: token.%s: hmac_key_file is "
+				    "given twice",
+				    where, t->name);
+			if (secret_file_load(eq, &t->hmac_key, &t->hmac_key_len,
+			        &why) == -1)
 				return cfg_fail(e, "%s: hmac_key_file %s: %s",
 				    where, eq, why);
 			if (t->signature == CFG_SIG_NONE)
@@ -174,18 +184,21 @@ token_add_named(struct config *c, char *line, const char *where,
 			else if (strcmp(eq, "github") == 0)
 				t->signature = CFG_SIG_GITHUB;
 			else
-				return cfg_fail(e, "%s: token.%s: signature is "
-				    "deployer or github", where, t->name);
+				return cfg_fail(e,
+				    "%s: token.%s: signature is "
+				    "deployer or github",
+				    where, t->name);
 		} else
-			return cfg_fail(e, "%s: token.%s: unknown option '%.40s'",
-			    where, t->name, word);
+			return cfg_fail(e,
+			    "%s: token.%s: unknown option '%.40s'", where,
+			    t->name, word);
 	}
 	if (t->signature != CFG_SIG_NONE && t->hmac_key == NULL)
-		return cfg_fail(e, "%s: token.%s: a signature needs hmac_key_file",
-		    where, t->name);
+		return cfg_fail(e,
+		    "%s: token.%s: a signature needs hmac_key_file", where,
+		    t->name);
 	return 0;
 }
-
 
 void
 token_free_all(struct config *c)

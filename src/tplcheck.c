@@ -40,7 +40,7 @@ struct cvar {
 struct ck {
 	struct tpl *t;
 	struct tpl_err *err;
-	unsigned *dots;		/* per tree: kinds of its dot */
+	unsigned *dots; /* per tree: kinds of its dot */
 	unsigned char *called;
 	int grew, report, live;
 	struct cvar vars[MAX_CVARS];
@@ -88,19 +88,23 @@ chain(struct ck *c, const struct tn *n, struct tn_id *ids, size_t nids,
 		if (field_index(c, &ids[i]) < 0) {
 			if (!c->report)
 				continue;
-			tpl_errf(c->err, n->pos, "unknown field .%.*s "
+			tpl_errf(c->err, n->pos,
+			    "unknown field .%.*s "
 			    "(expected a field such as .%s)",
 			    (int)(ids[i].n > 40 ? 40 : ids[i].n), ids[i].s,
 			    c->t->nfields > 0 ? c->t->fields[0] : "Name");
 			return -1;
 		}
-		if ((*m & (TV_STRUCT | TV_NIL)) == 0 && type_refuse(c, n,
-		    "field of a value that is not the data (expected "
-		    "the dot of the data or a variable that holds it)") == -1)
+		if ((*m & (TV_STRUCT | TV_NIL)) == 0 &&
+		    type_refuse(c, n,
+		        "field of a value that is not the data (expected "
+		        "the dot of the data or a variable that holds it)") ==
+		        -1)
 			return -1;
 		if (i + 1 == nids && has_args && (*m & TV_NIL) == 0 &&
-		    type_refuse(c, n, "a field cannot take arguments "
-		    "(expected a function such as printf)") == -1)
+		    type_refuse(c, n,
+		        "a field cannot take arguments "
+		        "(expected a function such as printf)") == -1)
 			return -1;
 		*m = ((*m & TV_STRUCT) ? TV_STRING : 0) | (*m & TV_NIL);
 	}
@@ -132,7 +136,8 @@ ck_var(struct ck *c, struct tn *n, int has_args, unsigned *m)
 {
 	*m = TV_ANY;
 	if (var_mask(c, &n->ids[0], m) == -1)
-		return type_refuse(c, n, "variable used before its declaration "
+		return type_refuse(c, n,
+		    "variable used before its declaration "
 		    "ends (expected a variable declared earlier)");
 	if (n->nids == 1 && has_args)
 		return type_refuse(c, n, "a variable cannot take arguments");
@@ -150,7 +155,8 @@ ck_arg(struct ck *c, unsigned dot, struct tn *n, int at, unsigned *m)
 	case TN_NIL:
 		*m = TV_NIL;
 		if (at == A_STRING)
-			return type_refuse(c, n, "nil where a string is "
+			return type_refuse(c, n,
+			    "nil where a string is "
 			    "expected");
 		return 0;
 	case TN_FIELD:
@@ -207,9 +213,9 @@ comparable(unsigned a, unsigned b, int order)
 			basic_a = i >= 1 && i <= 4;
 			basic_b = j >= 1 && j <= 4;
 			if (order) {
-				if (basic_a && basic_b && (i == j ?
-				    i != 1 : (i + j == 5 && i != 1 &&
-				    j != 1)))
+				if (basic_a && basic_b &&
+				    (i == j ? i != 1
+				            : (i + j == 5 && i != 1 && j != 1)))
 					return 1;
 				continue;
 			}
@@ -222,8 +228,8 @@ comparable(unsigned a, unsigned b, int order)
 
 /* The kinds each builtin accepts, and what it gives. */
 static int
-ck_builtin(struct ck *c, struct tn *id, const unsigned *am,
-    struct tn **an, size_t na, unsigned *m)
+ck_builtin(struct ck *c, struct tn *id, const unsigned *am, struct tn **an,
+    size_t na, unsigned *m)
 {
 	enum tpl_fn fn = (enum tpl_fn)id->i;
 	size_t i;
@@ -232,7 +238,8 @@ ck_builtin(struct ck *c, struct tn *id, const unsigned *am,
 	case FN_LEN:
 		*m = TV_INT;
 		if ((am[0] & TV_STRING) == 0)
-			return type_refuse(c, id, "len of a value that cannot "
+			return type_refuse(c, id,
+			    "len of a value that cannot "
 			    "be a string (expected a field or a string)");
 		return 0;
 	case FN_INDEX:
@@ -240,26 +247,36 @@ ck_builtin(struct ck *c, struct tn *id, const unsigned *am,
 		*m = fn == FN_SLICE || na == 1 ? am[0] : TV_BYTE;
 		if (fn == FN_SLICE)
 			*m = TV_STRING;
-		if ((na > 1 || fn == FN_SLICE) && ((am[0] & TV_STRING) == 0 ||
-		    (fn == FN_INDEX && na > 2) || (fn == FN_SLICE && na > 3)))
-			return type_refuse(c, id, fn == FN_INDEX ? "index of a "
-			    "value that is not a string (expected one index "
-			    "of a string)" : "slice of a value that is not a "
-			    "string (expected at most two indexes)");
+		if ((na > 1 || fn == FN_SLICE) &&
+		    ((am[0] & TV_STRING) == 0 || (fn == FN_INDEX && na > 2) ||
+		        (fn == FN_SLICE && na > 3)))
+			return type_refuse(c, id,
+			    fn == FN_INDEX
+			        ? "index of a "
+			          "value that is not a string (expected one index "
+			          "of a string)"
+			        : "slice of a value that is not a "
+			          "string (expected at most two indexes)");
 		if (na == 1 && am[0] == TV_NIL)
 			return type_refuse(c, id, "index of nil");
 		for (i = 1; i < na; i++)
 			if ((am[i] & (TV_INT | TV_BYTE)) == 0 ||
 			    (an[i] != NULL && an[i]->type == TN_NUMBER &&
-			    an[i]->i < 0))
-				return type_refuse(c, id, "expected an index "
+			        an[i]->i < 0))
+				return type_refuse(c, id,
+				    "expected an index "
 				    "that is a number from 0 up");
 		return 0;
-	case FN_EQ: case FN_NE: case FN_LT: case FN_LE: case FN_GT:
+	case FN_EQ:
+	case FN_NE:
+	case FN_LT:
+	case FN_LE:
+	case FN_GT:
 	case FN_GE:
 		*m = TV_BOOL;
 		if (!comparable(am[0], am[1], fn != FN_EQ && fn != FN_NE))
-			return type_refuse(c, id, "comparison of kinds that "
+			return type_refuse(c, id,
+			    "comparison of kinds that "
 			    "cannot be compared (expected two strings or two "
 			    "numbers)");
 		return 0;
@@ -267,7 +284,8 @@ ck_builtin(struct ck *c, struct tn *id, const unsigned *am,
 		*m = TV_BOOL;
 		return 0;
 	case FN_CALL:
-		return refuse(c, id, "call of a value that is not a function "
+		return refuse(c, id,
+		    "call of a value that is not a function "
 		    "(the data has no functions)");
 	default:
 		*m = TV_STRING;
@@ -277,8 +295,8 @@ ck_builtin(struct ck *c, struct tn *id, const unsigned *am,
 
 /* evalCall for builtin id with the arguments after it in cmd. */
 static int
-ck_call(struct ck *c, unsigned dot, struct tn *id, struct tn *cmd,
-    int has_fin, unsigned fin, unsigned *m)
+ck_call(struct ck *c, unsigned dot, struct tn *id, struct tn *cmd, int has_fin,
+    unsigned fin, unsigned *m)
 {
 	static const signed char fixed[FN_COUNT] = { 1, 1, 0, 1, 1, 0, -1, -1,
 		1, 0, 1, 0, 0, 1, -2, -2, -2, -2, -2 };
@@ -304,15 +322,17 @@ ck_call(struct ck *c, unsigned dot, struct tn *id, struct tn *cmd,
 		an[na] = NULL;
 		na++;
 		if (fn == FN_PRINTF && na == 1 && (fin & TV_STRING) == 0 &&
-		    type_refuse(c, id, "expected a string (printf's "
-		    "format)") == -1)
+		    type_refuse(c, id,
+		        "expected a string (printf's "
+		        "format)") == -1)
 			return -1;
 	}
 	want = (size_t)(fixed[fn] < 0 ? -fixed[fn] : fixed[fn]);
 	if ((fixed[fn] < 0 ? na != want : na < want) && c->report) {
-		tpl_errf(c->err, id->pos, "wrong number of arguments for %s "
-		    "(expected %s%zu)", tpl_fn_names[fn], fixed[fn] < 0 ? "" :
-		    "at least ", want);
+		tpl_errf(c->err, id->pos,
+		    "wrong number of arguments for %s "
+		    "(expected %s%zu)",
+		    tpl_fn_names[fn], fixed[fn] < 0 ? "" : "at least ", want);
 		return -1;
 	}
 	if (fn == FN_AND || fn == FN_OR) {
@@ -326,8 +346,8 @@ ck_call(struct ck *c, unsigned dot, struct tn *id, struct tn *cmd,
 }
 
 static int
-ck_cmd(struct ck *c, unsigned dot, struct tn *cmd, int has_fin,
-    unsigned fin, unsigned *m)
+ck_cmd(struct ck *c, unsigned dot, struct tn *cmd, int has_fin, unsigned fin,
+    unsigned *m)
 {
 	struct tn *w = cmd->kid;
 	int has_args = w->next != NULL || has_fin;
@@ -348,11 +368,14 @@ ck_cmd(struct ck *c, unsigned dot, struct tn *cmd, int has_fin,
 		return ck_var(c, w, has_args, m);
 	case TN_NIL:
 		*m = TV_NIL;
-		return type_refuse(c, w, "nil is not a command (expected a "
+		return type_refuse(c, w,
+		    "nil is not a command (expected a "
 		    "value or a function)");
 	default:
-		if (has_args && type_refuse(c, w, "a constant cannot take "
-		    "arguments (expected a function)") == -1)
+		if (has_args &&
+		    type_refuse(c, w,
+		        "a constant cannot take "
+		        "arguments (expected a function)") == -1)
 			return -1;
 		return ck_arg(c, dot, w, A_VALUE, m);
 	}
@@ -383,10 +406,12 @@ ck_pipe(struct ck *c, unsigned dot, struct tn *pipe, unsigned *m)
 		for (k = c->nvars; k-- > 0;)
 			if (c->vars[k].n == pipe->ids[i].n &&
 			    memcmp(c->vars[k].s, pipe->ids[i].s,
-			    c->vars[k].n) == 0)
+			        c->vars[k].n) == 0)
 				break;
-		if (k == (size_t)-1 && type_refuse(c, pipe, "assignment to a variable that "
-			    "is not declared (expected $x := first)") == -1)
+		if (k == (size_t)-1 &&
+		    type_refuse(c, pipe,
+		        "assignment to a variable that "
+		        "is not declared (expected $x := first)") == -1)
 			return -1;
 		if (k != (size_t)-1)
 			c->vars[k].mask |= *m;
@@ -419,9 +444,10 @@ ck_control(struct ck *c, unsigned dot, struct tn *n)
 
 	if (ck_pipe(c, dot, n->a, &m) == -1)
 		return -1;
-	if (n->type == TN_RANGE && (m & TV_NIL) == 0 && type_refuse(c, n,
-	    "range over a value that is not a list (Go cannot iterate over "
-	    "a string, a number or the data)") == -1)
+	if (n->type == TN_RANGE && (m & TV_NIL) == 0 &&
+	    type_refuse(c, n,
+	        "range over a value that is not a list (Go cannot iterate over "
+	        "a string, a number or the data)") == -1)
 		return -1;
 	if (n->type == TN_WITH)
 		rc = ck_sub(c, m & ~(unsigned)TV_NIL, n->b, (m & ~TV_NIL) != 0);
@@ -448,7 +474,8 @@ ck_template(struct ck *c, unsigned dot, struct tn *n)
 		n->i = -1;
 		if (!c->report)
 			return 0;
-		tpl_errf(c->err, n->pos, "no template named \"%.*s\" "
+		tpl_errf(c->err, n->pos,
+		    "no template named \"%.*s\" "
 		    "(expected the name of a define or block)",
 		    (int)(n->n > 40 ? 40 : n->n), n->s);
 		return -1;
@@ -568,7 +595,8 @@ tpl_check(struct tpl *t, struct tpl_err *err)
 	c->report = 1;
 	if (ck_pass(c) == 0) {
 		if (endless(c, t->main, state, &at))
-			tpl_errf(err, at != NULL ? at->pos : 0, "{{template}} "
+			tpl_errf(err, at != NULL ? at->pos : 0,
+			    "{{template}} "
 			    "calls itself on every path and would never end");
 		else
 			rc = 0;

@@ -41,7 +41,7 @@ struct xs {
 	struct buf *out;
 	struct tpl_err *err;
 	struct xvar vars[MAX_XVARS];
-	size_t nvars, base;	/* base: the current template's "$" */
+	size_t nvars, base; /* base: the current template's "$" */
 	int depth;
 	unsigned long steps;
 	size_t tmpbytes;
@@ -104,8 +104,8 @@ keep(struct xs *x, const struct tn *n, struct buf *b, struct tv *v)
 static void
 tmp_init(struct xs *x, struct buf *b)
 {
-	buf_init(b, x->tmpbytes < TPL_MAX_TEMP ? TPL_MAX_TEMP - x->tmpbytes :
-	    0);
+	buf_init(b,
+	    x->tmpbytes < TPL_MAX_TEMP ? TPL_MAX_TEMP - x->tmpbytes : 0);
 }
 
 static int
@@ -115,8 +115,10 @@ tmp_fail(struct xs *x, const struct tn *n, struct buf *b)
 
 	buf_free(b);
 	if (e == EMSGSIZE) {
-		tpl_errf(x->err, n->pos, "more than %d bytes of intermediate "
-		    "strings", TPL_MAX_TEMP);
+		tpl_errf(x->err, n->pos,
+		    "more than %d bytes of intermediate "
+		    "strings",
+		    TPL_MAX_TEMP);
 		return -1;
 	}
 	return fail(x, n, "out of memory");
@@ -179,7 +181,8 @@ eval_field(struct xs *x, const struct tn *n, const struct tn_id *id,
 			if (strlen(x->fd.fields[i]) == id->n &&
 			    memcmp(x->fd.fields[i], id->s, id->n) == 0) {
 				if (has_args)
-					return fail(x, n, "a field has "
+					return fail(x, n,
+					    "a field has "
 					    "arguments but cannot be invoked "
 					    "as function");
 				s = field_value(x, i);
@@ -199,7 +202,7 @@ field_chain(struct xs *x, const struct tn *n, const struct tn_id *ids,
 
 	for (i = 0; i < nids; i++)
 		if (eval_field(x, n, &ids[i], i + 1 == nids && has_args,
-		    recv) == -1)
+		        recv) == -1)
 			return -1;
 	return 0;
 }
@@ -226,8 +229,10 @@ validate(struct xs *x, const struct tn *n, enum ptype pt, struct tv *v)
 		return 0;
 	if (v->k == TV_NIL)
 		return fail(x, n, "invalid value; expected string");
-	tpl_errf(x->err, n->pos, "wrong type for value; expected string; "
-	    "got %s", tpl_type_name(v->k));
+	tpl_errf(x->err, n->pos,
+	    "wrong type for value; expected string; "
+	    "got %s",
+	    tpl_type_name(v->k));
 	return -1;
 }
 
@@ -236,8 +241,8 @@ static int call_builtin(struct xs *, const struct tv *, const struct tn *,
 
 /* evalArg. */
 static int
-eval_arg(struct xs *x, const struct tv *dot, enum ptype pt,
-    const struct tn *n, struct tv *v)
+eval_arg(struct xs *x, const struct tv *dot, enum ptype pt, const struct tn *n,
+    struct tv *v)
 {
 	struct final none = { 0, { TV_NIL, 0, NULL, 0 } };
 
@@ -257,8 +262,8 @@ eval_arg(struct xs *x, const struct tv *dot, enum ptype pt,
 			return -1;
 		break;
 	case TN_VAR:
-		if (var_value(x, n, v) == -1 || field_chain(x, n, n->ids + 1,
-		    n->nids - 1, 0, v) == -1)
+		if (var_value(x, n, v) == -1 ||
+		    field_chain(x, n, n->ids + 1, n->nids - 1, 0, v) == -1)
 			return -1;
 		break;
 	case TN_PIPE:
@@ -351,8 +356,8 @@ lt1(const struct tv *a, const struct tv *b)
 }
 
 static int
-compare(struct xs *x, const struct tn *n, enum tpl_fn fn,
-    const struct tv *av, size_t na, struct tv *v)
+compare(struct xs *x, const struct tn *n, enum tpl_fn fn, const struct tv *av,
+    size_t na, struct tv *v)
 {
 	int r = 0, e;
 	size_t i;
@@ -362,13 +367,15 @@ compare(struct xs *x, const struct tn *n, enum tpl_fn fn,
 			return fail(x, n, "missing argument for comparison");
 		for (i = 1; i < na && r == 0; i++)
 			if ((r = eq1(&av[0], &av[i])) == -1)
-				return fail(x, n, "incompatible types for "
+				return fail(x, n,
+				    "incompatible types for "
 				    "comparison");
 		set_int(v, TV_BOOL, fn == FN_EQ ? r : !r);
 		return 0;
 	}
 	if ((r = lt1(&av[0], &av[1])) == -1)
-		return fail(x, n, "incompatible or invalid types for "
+		return fail(x, n,
+		    "incompatible or invalid types for "
 		    "comparison");
 	if (fn == FN_LE || fn == FN_GT) {
 		e = eq1(&av[0], &av[1]);
@@ -380,12 +387,15 @@ compare(struct xs *x, const struct tn *n, enum tpl_fn fn,
 
 /* indexArg. */
 static int
-index_arg(struct xs *x, const struct tn *n, const struct tv *ix,
-    size_t cap, size_t *out)
+index_arg(struct xs *x, const struct tn *n, const struct tv *ix, size_t cap,
+    size_t *out)
 {
 	if (ix->k != TV_INT && ix->k != TV_BYTE)
-		return fail(x, n, ix->k == TV_NIL ? "cannot index slice/array "
-		    "with nil" : "cannot index slice/array with this type");
+		return fail(x, n,
+		    ix->k == TV_NIL
+		        ? "cannot index slice/array "
+		          "with nil"
+		        : "cannot index slice/array with this type");
 	if (ix->i < 0 || (uint64_t)ix->i > cap) {
 		tpl_errf(x->err, n->pos, "index out of range: %lld",
 		    (long long)ix->i);
@@ -473,12 +483,24 @@ html_escape(struct buf *b, const char *s, size_t n)
 
 	for (i = 0; i < n && rc == 0; i++) {
 		switch (s[i]) {
-		case '\0': rep = "\xef\xbf\xbd"; break;
-		case '"': rep = "&#34;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
+		case '\0':
+			rep = "\xef\xbf\xbd";
+			break;
+		case '"':
+			rep = "&#34;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
 		default:
 			rc = buf_addch(b, s[i]);
 			continue;
@@ -508,14 +530,12 @@ js_escape(struct buf *b, const char *s, size_t n)
 			else
 				rc = buf_addf(b, "\\u%04X", r);
 		} else if (strchr("\\'\"", c) != NULL && c != '\0')
-			rc = buf_addch(b, '\\') == -1 ? -1 :
-			    buf_addch(b, (char)c);
+			rc = buf_addch(b, '\\') == -1 ? -1
+			                              : buf_addch(b, (char)c);
 		else if (strchr("<>&=", c) != NULL && c != '\0')
-			rc = buf_addf(b, "\\u00%c%c", hex[c >> 4],
-			    hex[c & 15]);
+			rc = buf_addf(b, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
 		else if (c < ' ')
-			rc = buf_addf(b, "\\u00%c%c", hex[c >> 4],
-			    hex[c & 15]);
+			rc = buf_addf(b, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
 		else
 			rc = buf_addch(b, (char)c);
 	}
@@ -565,9 +585,9 @@ fn_escape(struct xs *x, const struct tn *n, enum tpl_fn fn, struct tv *av,
 	if (rc == -1)
 		return tmp_fail(x, n, &b);
 	tmp_init(x, &e);
-	rc = fn == FN_HTML ? html_escape(&e, b.data ? b.data : "", b.len) :
-	    fn == FN_JS ? js_escape(&e, b.data ? b.data : "", b.len) :
-	    query_escape(&e, b.data ? b.data : "", b.len);
+	rc = fn == FN_HTML ? html_escape(&e, b.data ? b.data : "", b.len)
+	    : fn == FN_JS  ? js_escape(&e, b.data ? b.data : "", b.len)
+	                   : query_escape(&e, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	if (rc == -1)
 		return tmp_fail(x, n, &e);
@@ -575,8 +595,8 @@ fn_escape(struct xs *x, const struct tn *n, enum tpl_fn fn, struct tv *av,
 }
 
 static int
-fn_print(struct xs *x, const struct tn *n, enum tpl_fn fn,
-    const struct tv *av, size_t na, struct tv *v)
+fn_print(struct xs *x, const struct tn *n, enum tpl_fn fn, const struct tv *av,
+    size_t na, struct tv *v)
 {
 	struct buf b;
 	int rc;
@@ -598,14 +618,22 @@ signature(enum tpl_fn fn, size_t *fixed, int *variadic)
 	*variadic = 1;
 	*fixed = 1;
 	switch (fn) {
-	case FN_HTML: case FN_JS: case FN_URLQUERY: case FN_PRINT:
+	case FN_HTML:
+	case FN_JS:
+	case FN_URLQUERY:
+	case FN_PRINT:
 	case FN_PRINTLN:
 		*fixed = 0;
 		break;
-	case FN_LEN: case FN_NOT:
+	case FN_LEN:
+	case FN_NOT:
 		*variadic = 0;
 		break;
-	case FN_GE: case FN_GT: case FN_LE: case FN_LT: case FN_NE:
+	case FN_GE:
+	case FN_GT:
+	case FN_LE:
+	case FN_LT:
+	case FN_NE:
 		*variadic = 0;
 		*fixed = 2;
 		break;
@@ -618,7 +646,10 @@ static enum ptype
 param_type(enum tpl_fn fn, size_t i)
 {
 	switch (fn) {
-	case FN_HTML: case FN_JS: case FN_URLQUERY: case FN_PRINT:
+	case FN_HTML:
+	case FN_JS:
+	case FN_URLQUERY:
+	case FN_PRINT:
 	case FN_PRINTLN:
 		return P_IFACE;
 	case FN_PRINTF:
@@ -652,11 +683,17 @@ apply(struct xs *x, const struct tn *n, enum tpl_fn fn, struct tv *av,
 {
 	switch (fn) {
 	case FN_CALL:
-		return fail(x, n, av[0].k == TV_NIL ? "call of nil" :
-		    "call of a value that is not a function");
-	case FN_HTML: case FN_JS: case FN_URLQUERY:
+		return fail(x, n,
+		    av[0].k == TV_NIL
+		        ? "call of nil"
+		        : "call of a value that is not a function");
+	case FN_HTML:
+	case FN_JS:
+	case FN_URLQUERY:
 		return fn_escape(x, n, fn, av, na, v);
-	case FN_PRINT: case FN_PRINTF: case FN_PRINTLN:
+	case FN_PRINT:
+	case FN_PRINTF:
+	case FN_PRINTLN:
 		return fn_print(x, n, fn, av, na, v);
 	case FN_INDEX:
 		return fn_index(x, n, av, na, v);
@@ -717,7 +754,8 @@ static int
 no_args(struct xs *x, const struct tn *cmd, const struct final *fin)
 {
 	if (cmd->kid->next != NULL || fin->set)
-		return fail(x, cmd->kid, "can't give argument to "
+		return fail(x, cmd->kid,
+		    "can't give argument to "
 		    "non-function");
 	return 0;
 }
@@ -806,8 +844,8 @@ eval_pipe(struct xs *x, const struct tv *dot, const struct tn *pipe,
 		fin.v = *v;
 	}
 	for (i = 0; i < pipe->nids; i++)
-		if ((pipe->i ? set_var(x, pipe, &pipe->ids[i], v) :
-		    push_var(x, pipe, &pipe->ids[i], v)) == -1)
+		if ((pipe->i ? set_var(x, pipe, &pipe->ids[i], v)
+		             : push_var(x, pipe, &pipe->ids[i], v)) == -1)
 			return -1;
 	return 0;
 }
@@ -833,8 +871,8 @@ print_value(struct xs *x, const struct tn *n, const struct tv *v)
 	if (v->k == TV_STRING)
 		return buf_add(x->out, v->s, v->n) == -1 ? out_fail(x, n) : 0;
 	if (v->k == TV_NIL)
-		return buf_addstr(x->out, "<no value>") == -1 ?
-		    out_fail(x, n) : 0;
+		return buf_addstr(x->out, "<no value>") == -1 ? out_fail(x, n)
+		                                              : 0;
 	(void)before;
 	return tpl_sprint(x->out, v, 1, 0, &x->fd) == -1 ? out_fail(x, n) : 0;
 }
@@ -851,7 +889,8 @@ walk_control(struct xs *x, const struct tv *dot, const struct tn *n)
 		return -1;
 	if (n->type == TN_RANGE) {
 		if (v.k != TV_NIL)
-			rc = fail(x, n, "range can't iterate over a value of "
+			rc = fail(x, n,
+			    "range can't iterate over a value of "
 			    "this type");
 		else if (n->c != NULL)
 			rc = walk(x, dot, n->c);
@@ -875,8 +914,10 @@ walk_template(struct xs *x, const struct tv *dot, const struct tn *n)
 	if (n->i < 0 || (size_t)n->i >= x->t->ntrees)
 		return fail(x, n, "template not defined");
 	if (x->depth >= TPL_MAX_CALLS) {
-		tpl_errf(x->err, n->pos, "template calls nested more than %d "
-		    "deep", TPL_MAX_CALLS);
+		tpl_errf(x->err, n->pos,
+		    "template calls nested more than %d "
+		    "deep",
+		    TPL_MAX_CALLS);
 		return -1;
 	}
 	if (n->a != NULL && eval_pipe(x, dot, n->a, &v) == -1)

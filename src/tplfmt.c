@@ -30,12 +30,18 @@ const char *
 tpl_type_name(enum tv_kind k)
 {
 	switch (k) {
-	case TV_BOOL: return "bool";
-	case TV_INT: return "int";
-	case TV_BYTE: return "uint8";
-	case TV_STRING: return "string";
-	case TV_STRUCT: return "struct";
-	default: return "<nil>";
+	case TV_BOOL:
+		return "bool";
+	case TV_INT:
+		return "int";
+	case TV_BYTE:
+		return "uint8";
+	case TV_STRING:
+		return "string";
+	case TV_STRUCT:
+		return "struct";
+	default:
+		return "<nil>";
 	}
 }
 
@@ -457,15 +463,34 @@ print_integer(struct fmt *f, const struct tv *v, int verb)
 		} else
 			fmt_integer(f, u, 10, sign, verb, ldigits);
 		break;
-	case 'd': fmt_integer(f, u, 10, sign, verb, ldigits); break;
-	case 'b': fmt_integer(f, u, 2, sign, verb, ldigits); break;
-	case 'o': case 'O': fmt_integer(f, u, 8, sign, verb, ldigits); break;
-	case 'x': fmt_integer(f, u, 16, sign, verb, ldigits); break;
-	case 'X': fmt_integer(f, u, 16, sign, verb, udigits); break;
-	case 'c': fmt_c(f, u); break;
-	case 'q': fmt_qc(f, u); break;
-	case 'U': fmt_unicode(f, u); break;
-	default: bad_verb(f, v, verb); break;
+	case 'd':
+		fmt_integer(f, u, 10, sign, verb, ldigits);
+		break;
+	case 'b':
+		fmt_integer(f, u, 2, sign, verb, ldigits);
+		break;
+	case 'o':
+	case 'O':
+		fmt_integer(f, u, 8, sign, verb, ldigits);
+		break;
+	case 'x':
+		fmt_integer(f, u, 16, sign, verb, ldigits);
+		break;
+	case 'X':
+		fmt_integer(f, u, 16, sign, verb, udigits);
+		break;
+	case 'c':
+		fmt_c(f, u);
+		break;
+	case 'q':
+		fmt_qc(f, u);
+		break;
+	case 'U':
+		fmt_unicode(f, u);
+		break;
+	default:
+		bad_verb(f, v, verb);
+		break;
 	}
 }
 
@@ -479,11 +504,21 @@ print_string(struct fmt *f, const struct tv *v, int verb)
 		else
 			fmt_s(f, v->s, v->n);
 		break;
-	case 's': fmt_s(f, v->s, v->n); break;
-	case 'x': fmt_sx(f, v->s, v->n, ldigits); break;
-	case 'X': fmt_sx(f, v->s, v->n, udigits); break;
-	case 'q': fmt_q(f, v->s, v->n); break;
-	default: bad_verb(f, v, verb); break;
+	case 's':
+		fmt_s(f, v->s, v->n);
+		break;
+	case 'x':
+		fmt_sx(f, v->s, v->n, ldigits);
+		break;
+	case 'X':
+		fmt_sx(f, v->s, v->n, udigits);
+		break;
+	case 'q':
+		fmt_q(f, v->s, v->n);
+		break;
+	default:
+		bad_verb(f, v, verb);
+		break;
 	}
 }
 
@@ -505,8 +540,9 @@ print_struct(struct fmt *f, int verb)
 			puts_(f, f->fd->fields[i]);
 			putc_(f, ':');
 		}
-		s = f->fd->values != NULL && f->fd->values[i] != NULL ?
-		    f->fd->values[i] : "";
+		s = f->fd->values != NULL && f->fd->values[i] != NULL
+		    ? f->fd->values[i]
+		    : "";
 		fv.k = TV_STRING;
 		fv.s = s;
 		fv.n = strlen(s);
@@ -695,11 +731,22 @@ flags(struct fmt *f, struct pstate *p, const struct tv *a)
 	for (; p->i < p->end; p->i++) {
 		c = p->s[p->i];
 		switch (c) {
-		case '#': f->sharp = 1; break;
-		case '0': f->zero = !f->minus; break;
-		case '+': f->plus = 1; break;
-		case '-': f->minus = 1; f->zero = 0; break;
-		case ' ': f->space = 1; break;
+		case '#':
+			f->sharp = 1;
+			break;
+		case '0':
+			f->zero = !f->minus;
+			break;
+		case '+':
+			f->plus = 1;
+			break;
+		case '-':
+			f->minus = 1;
+			f->zero = 0;
+			break;
+		case ' ':
+			f->space = 1;
+			break;
 		default:
 			if (c >= 'a' && c <= 'z' && p->argn < p->na) {
 				if (c == 'v') {

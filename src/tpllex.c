@@ -37,11 +37,17 @@ tpl_utf8(const char *s, size_t n, uint32_t *r)
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
-		w = 2; c &= 0x1f; min = 0x80;
+		w = 2;
+		c &= 0x1f;
+		min = 0x80;
 	} else if (c >= 0xe0 && c <= 0xef) {
-		w = 3; c &= 0x0f; min = 0x800;
+		w = 3;
+		c &= 0x0f;
+		min = 0x800;
 	} else if (c >= 0xf0 && c <= 0xf4) {
-		w = 4; c &= 0x07; min = 0x10000;
+		w = 4;
+		c &= 0x07;
+		min = 0x10000;
 	} else {
 		*r = 0xfffd;
 		return 1;
@@ -123,8 +129,7 @@ has_prefix(const struct tpl_lex *l, size_t pos, const char *p)
 {
 	size_t k = strlen(p);
 
-	return pos <= l->n && l->n - pos >= k &&
-	    memcmp(l->s + pos, p, k) == 0;
+	return pos <= l->n && l->n - pos >= k && memcmp(l->s + pos, p, k) == 0;
 }
 
 static void
@@ -214,8 +219,8 @@ lex_text(struct tpl_lex *l)
 	const char *o;
 	size_t at, end, after;
 
-	o = l->n > l->pos ? memmem(l->s + l->pos, l->n - l->pos, "{{", 2) :
-	    NULL;
+	o = l->n > l->pos ? memmem(l->s + l->pos, l->n - l->pos, "{{", 2)
+	                  : NULL;
 	if (o == NULL) {
 		l->pos = l->n;
 		if (l->pos > l->start)
@@ -227,8 +232,7 @@ lex_text(struct tpl_lex *l)
 	at = (size_t)(o - l->s);
 	end = at;
 	if (left_trim(l, at + 2))
-		while (end > l->start &&
-		    is_space((unsigned char)l->s[end - 1]))
+		while (end > l->start && is_space((unsigned char)l->s[end - 1]))
 			end--;
 	l->pos = end;
 	if (l->pos > l->start)
@@ -294,8 +298,8 @@ at_terminator(const struct tpl_lex *l)
 {
 	uint32_t r = peek(l);
 
-	if (is_space(r) || r == EOF_RUNE || r == '.' || r == ',' ||
-	    r == '|' || r == ':' || r == ')' || r == '(')
+	if (is_space(r) || r == EOF_RUNE || r == '.' || r == ',' || r == '|' ||
+	    r == ':' || r == ')' || r == '(')
 		return 1;
 	return has_prefix(l, l->pos, "}}");
 }
@@ -304,11 +308,17 @@ static const struct {
 	const char *word;
 	enum tpl_item t;
 } keywords[] = {
-	{ "block", IT_BLOCK }, { "break", IT_BREAK },
-	{ "continue", IT_CONTINUE }, { "define", IT_DEFINE },
-	{ "else", IT_ELSE }, { "end", IT_END }, { "if", IT_IF },
-	{ "nil", IT_NIL }, { "range", IT_RANGE },
-	{ "template", IT_TEMPLATE }, { "with", IT_WITH },
+	{ "block", IT_BLOCK },
+	{ "break", IT_BREAK },
+	{ "continue", IT_CONTINUE },
+	{ "define", IT_DEFINE },
+	{ "else", IT_ELSE },
+	{ "end", IT_END },
+	{ "if", IT_IF },
+	{ "nil", IT_NIL },
+	{ "range", IT_RANGE },
+	{ "template", IT_TEMPLATE },
+	{ "with", IT_WITH },
 };
 
 static void
@@ -369,8 +379,10 @@ lex_quote(struct tpl_lex *l, char q, enum tpl_item t)
 				continue;
 		}
 		if (r == EOF_RUNE || (q != '`' && r == '\n')) {
-			lex_error(l, q == '`' ? "unterminated raw quoted "
-			    "string" : "unterminated quoted string");
+			lex_error(l,
+			    q == '`' ? "unterminated raw quoted "
+			               "string"
+			             : "unterminated quoted string");
 			return;
 		}
 		if (r == (uint32_t)q)

@@ -16,8 +16,24 @@
  */
 
 const char *const tpl_fn_names[FN_COUNT] = {
-	"and", "call", "html", "index", "slice", "js", "len", "not", "or",
-	"print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt",
+	"and",
+	"call",
+	"html",
+	"index",
+	"slice",
+	"js",
+	"len",
+	"not",
+	"or",
+	"print",
+	"printf",
+	"println",
+	"urlquery",
+	"eq",
+	"ge",
+	"gt",
+	"le",
+	"lt",
 	"ne",
 };
 
@@ -29,7 +45,7 @@ struct parser {
 	struct tpl_lex lex;
 	struct tpl_tok tok[3];
 	int peekc;
-	struct tn_id vars[MAX_VARS];	/* t.vars of parse.go */
+	struct tn_id vars[MAX_VARS]; /* t.vars of parse.go */
 	size_t nvars;
 	int range_depth;
 	int depth;
@@ -184,8 +200,8 @@ tpl_unquote_char(const char *s, size_t n, char q, uint32_t *r, int *mb)
 				return 0;
 			v = v << 4 | x;
 		}
-		if (s[1] != 'x' && (v > 0x10ffff ||
-		    (v >= 0xd800 && v <= 0xdfff)))
+		if (s[1] != 'x' &&
+		    (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)))
 			return 0;
 		*mb = s[1] != 'x';
 		*r = v;
@@ -238,8 +254,10 @@ unquote(struct parser *p, struct tpl_tok k, const char **out, size_t *outn)
 	} else {
 		for (i = 1; i + 1 < n; i += w) {
 			if ((w = tpl_unquote_char(s + i, n - 1 - i, s[0], &r,
-			    &mb)) == 0 || s[i] == '\n') {
-				tpl_errf(p->err, k.pos, "invalid syntax in "
+			         &mb)) == 0 ||
+			    s[i] == '\n') {
+				tpl_errf(p->err, k.pos,
+				    "invalid syntax in "
 				    "quoted string");
 				return -1;
 			}
@@ -284,8 +302,8 @@ underscore_ok(const char *s, size_t n)
 		hex = (s[1] | 0x20) == 'x';
 	}
 	for (; i < n; i++) {
-		if ((s[i] >= '0' && s[i] <= '9') || (hex &&
-		    (s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')) {
+		if ((s[i] >= '0' && s[i] <= '9') ||
+		    (hex && (s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')) {
 			saw = '0';
 			continue;
 		}
@@ -317,8 +335,9 @@ parse_uint(const char *s, size_t n, uint64_t *u)
 		return -1;
 	if (s[0] == '0') {
 		if (n >= 3 && strchr("bBoOxX", s[1]) != NULL && s[1] != '\0') {
-			base = (s[1] | 0x20) == 'b' ? 2 :
-			    (s[1] | 0x20) == 'o' ? 8 : 16;
+			base = (s[1] | 0x20) == 'b' ? 2
+			    : (s[1] | 0x20) == 'o'  ? 8
+			                            : 16;
 			s += 2;
 			n -= 2;
 		} else {
@@ -388,11 +407,12 @@ number(struct parser *p, struct tpl_tok k)
 	if (rc >= 0)
 		tpl_errf(p->err, k.pos, "%.*s overflows int", (int)k.len,
 		    p->t->src + k.pos);
-	else if (memchr(s, '.', n) != NULL || (!(n > 1 && s[0] == '0' &&
-	    (s[1] | 0x20) == 'x') && (memchr(s, 'e', n) != NULL ||
-	    memchr(s, 'E', n) != NULL)) || memchr(s, 'p', n) != NULL ||
-	    memchr(s, 'P', n) != NULL)
-		tpl_errf(p->err, k.pos, "expected an integer constant "
+	else if (memchr(s, '.', n) != NULL ||
+	    (!(n > 1 && s[0] == '0' && (s[1] | 0x20) == 'x') &&
+	        (memchr(s, 'e', n) != NULL || memchr(s, 'E', n) != NULL)) ||
+	    memchr(s, 'p', n) != NULL || memchr(s, 'P', n) != NULL)
+		tpl_errf(p->err, k.pos,
+		    "expected an integer constant "
 		    "(floating-point constants are not supported)");
 	else
 		tpl_errf(p->err, k.pos, "bad number syntax: \"%.*s\"",
@@ -407,8 +427,7 @@ static int
 deeper(struct parser *p, size_t pos)
 {
 	if (++p->depth > TPL_MAX_NEST) {
-		tpl_errf(p->err, pos, "nested more than %d deep",
-		    TPL_MAX_NEST);
+		tpl_errf(p->err, pos, "nested more than %d deep", TPL_MAX_NEST);
 		return -1;
 	}
 	return 0;
@@ -474,10 +493,12 @@ ident(struct parser *p, struct tpl_tok k)
 		    memcmp(tpl_fn_names[i], s, k.len) == 0)
 			break;
 	if (i == FN_COUNT) {
-		tpl_errf(p->err, k.pos, "function \"%.*s\" not defined "
+		tpl_errf(p->err, k.pos,
+		    "function \"%.*s\" not defined "
 		    "(expected one of and, call, eq, ge, gt, html, index, js, "
 		    "le, len, lt, ne, not, or, print, printf, println, slice, "
-		    "urlquery)", (int)(k.len > 40 ? 40 : k.len), s);
+		    "urlquery)",
+		    (int)(k.len > 40 ? 40 : k.len), s);
 		return NULL;
 	}
 	if ((n = new_node(p, TN_IDENT, k.pos)) != NULL)
@@ -658,12 +679,12 @@ decls(struct parser *p, struct tn *pipe, const char *context)
 			if (nx.t == IT_VARIABLE || nx.t == IT_RDELIM ||
 			    nx.t == IT_RPAREN)
 				return 1;
-			tpl_errf(p->err, nx.pos, "range can only initialize "
+			tpl_errf(p->err, nx.pos,
+			    "range can only initialize "
 			    "variables");
 			return -1;
 		}
-		tpl_errf(p->err, v.pos, "too many declarations in %s",
-		    context);
+		tpl_errf(p->err, v.pos, "too many declarations in %s", context);
 		return -1;
 	}
 	if (after.t == IT_SPACE)
@@ -690,7 +711,8 @@ check_pipeline(struct parser *p, struct tn *pipe, const char *context)
 		case TN_NIL:
 		case TN_NUMBER:
 		case TN_STRING:
-			tpl_errf(p->err, c->pos, "non executable command in "
+			tpl_errf(p->err, c->pos,
+			    "non executable command in "
 			    "pipeline stage");
 			return -1;
 		default:
@@ -715,12 +737,20 @@ pipeline(struct parser *p, const char *context, enum tpl_item end)
 	for (;;) {
 		k = next_nonspace(p);
 		if (k.t == end)
-			return check_pipeline(p, pipe, context) == -1 ? NULL :
-			    pipe;
+			return check_pipeline(p, pipe, context) == -1 ? NULL
+			                                              : pipe;
 		switch (k.t) {
-		case IT_BOOL: case IT_CHARCONST: case IT_COMPLEX: case IT_DOT:
-		case IT_FIELD: case IT_IDENT: case IT_NUMBER: case IT_NIL:
-		case IT_RAWSTRING: case IT_STRING: case IT_VARIABLE:
+		case IT_BOOL:
+		case IT_CHARCONST:
+		case IT_COMPLEX:
+		case IT_DOT:
+		case IT_FIELD:
+		case IT_IDENT:
+		case IT_NUMBER:
+		case IT_NIL:
+		case IT_RAWSTRING:
+		case IT_STRING:
+		case IT_VARIABLE:
 		case IT_LPAREN:
 			backup(p);
 			if ((cmd = command(p)) == NULL)
@@ -735,8 +765,7 @@ pipeline(struct parser *p, const char *context, enum tpl_item end)
 
 /* Variables declared in a control stay until its {{end}}. */
 static struct tn *
-control(struct parser *p, enum tn_type type, const char *context,
-    size_t pos)
+control(struct parser *p, enum tn_type type, const char *context, size_t pos)
 {
 	size_t nvars = p->nvars;
 	struct tn *n, *end;
@@ -751,8 +780,7 @@ control(struct parser *p, enum tn_type type, const char *context,
 		p->range_depth--;
 	if (n->b == NULL)
 		return NULL;
-	if (end->type == TN_ELSE_MARK && type == TN_IF &&
-	    peek(p).t == IT_IF) {
+	if (end->type == TN_ELSE_MARK && type == TN_IF && peek(p).t == IT_IF) {
 		next(p);
 		if ((n->c = new_node(p, TN_LIST, end->pos)) == NULL ||
 		    (n->c->kid = control(p, TN_IF, "if", end->pos)) == NULL)
@@ -761,7 +789,8 @@ control(struct parser *p, enum tn_type type, const char *context,
 		if ((n->c = item_list(p, &end)) == NULL)
 			return NULL;
 		if (end->type != TN_END_MARK) {
-			tpl_errf(p->err, end->pos, "expected end; found "
+			tpl_errf(p->err, end->pos,
+			    "expected end; found "
 			    "{{else}}");
 			return NULL;
 		}
@@ -818,10 +847,9 @@ template_control(struct parser *p, size_t pos)
 static int
 uni_space(uint32_t r)
 {
-	return (r >= '\t' && r <= '\r') || r == ' ' || r == 0x85 ||
-	    r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) ||
-	    r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f ||
-	    r == 0x3000;
+	return (r >= '\t' && r <= '\r') || r == ' ' || r == 0x85 || r == 0xa0 ||
+	    r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 ||
+	    r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000;
 }
 
 /* parse.IsEmptyTree: only text that bytes.TrimSpace empties. */
@@ -846,8 +874,8 @@ tpl_tree_empty(const struct tn *list)
 
 /* Adds a defined tree: parse.go's Tree.add. */
 static int
-add_tree(struct parser *p, const char *name, size_t namelen,
-    struct tn *root, size_t pos)
+add_tree(struct parser *p, const char *name, size_t namelen, struct tn *root,
+    size_t pos)
 {
 	struct tpl *t = p->t;
 	struct tpl_tree *tr;
@@ -860,8 +888,10 @@ add_tree(struct parser *p, const char *name, size_t namelen,
 	if (i < t->ntrees && !t->trees[i].empty) {
 		if (tpl_tree_empty(root))
 			return 0;
-		tpl_errf(p->err, pos, "multiple definition of template "
-		    "\"%.*s\"", (int)(namelen > 40 ? 40 : namelen), name);
+		tpl_errf(p->err, pos,
+		    "multiple definition of template "
+		    "\"%.*s\"",
+		    (int)(namelen > 40 ? 40 : namelen), name);
 		return -1;
 	}
 	if (i == t->ntrees) {
@@ -890,7 +920,7 @@ sub_tree(struct parser *p, struct tn *named, const char *context)
 
 	if (deeper(p, named->pos) == -1)
 		return -1;
-	p->nvars = 1;		/* "$" */
+	p->nvars = 1; /* "$" */
 	p->range_depth = 0;
 	if ((root = item_list(p, &end)) == NULL)
 		return -1;
@@ -942,8 +972,7 @@ else_or_end(struct parser *p, enum tn_type type)
 	if (type == TN_ELSE_MARK && (k = peek_nonspace(p)).t == IT_IF)
 		return new_node(p, type, k.pos);
 	if ((k = next_nonspace(p)).t != IT_RDELIM)
-		return unexpected(p, k, type == TN_ELSE_MARK ? "else" :
-		    "end");
+		return unexpected(p, k, type == TN_ELSE_MARK ? "else" : "end");
 	return new_node(p, type, k.pos);
 }
 
@@ -1016,7 +1045,8 @@ item_list(struct parser *p, struct tn **end)
 		}
 		append(list, &tail, n);
 	}
-	tpl_errf(p->err, p->t->n, "unexpected end of template: missing "
+	tpl_errf(p->err, p->t->n,
+	    "unexpected end of template: missing "
 	    "{{end}}");
 	return NULL;
 }
@@ -1075,7 +1105,7 @@ tpl_parse(struct tpl *t, struct tpl_err *err)
 		for (i = 0; i < t->ntrees; i++)
 			if (t->trees[i].namelen == strlen(TPL_MAIN_NAME) &&
 			    memcmp(t->trees[i].name, TPL_MAIN_NAME,
-			    t->trees[i].namelen) == 0)
+			        t->trees[i].namelen) == 0)
 				t->main = i;
 		rc = 0;
 	}

@@ -26,8 +26,8 @@
 #include "util.h"
 
 int
-parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max,
-    uint64_t *out, const char **errstr)
+parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max, uint64_t *out,
+    const char **errstr)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -157,7 +157,8 @@ make_request_id(char out[17])
 void
 sleep_ms(uint64_t ms)
 {
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	struct timespec ts = { (time_t)(ms / 1000),
+		(long)(ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -290,8 +291,9 @@ base64_decode(const char *in, size_t n, struct buf *out)
 		return -1;
 	}
 	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, p, &len, (const unsigned char *)in,
-	    (int)n) >= 0 && EVP_DecodeFinal(ctx, p + len, &fin) == 1 &&
+	if (EVP_DecodeUpdate(ctx, p, &len, (const unsigned char *)in, (int)n) >=
+	        0 &&
+	    EVP_DecodeFinal(ctx, p + len, &fin) == 1 &&
 	    buf_add(out, p, (size_t)(len + fin)) == 0)
 		rc = 0;
 	EVP_ENCODE_CTX_free(ctx);
@@ -316,8 +318,9 @@ file_slurp(const char *path, struct buf *out, size_t max, const char **errstr)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 || buf_add(out, chunk, (size_t)n) == -1) {
-			*errstr = n != -1 && errno == EMSGSIZE ?
-			    "file too large" : strerror(errno);
+			*errstr = n != -1 && errno == EMSGSIZE
+			    ? "file too large"
+			    : strerror(errno);
 			saved = errno;
 			close(fd);
 			buf_free(out);
@@ -379,8 +382,8 @@ dir_usable(const char *dir, int create, char *why, size_t whylen)
 	struct stat st;
 
 	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(why, whylen, "directory %s cannot be created: %s",
-		    dir, strerror(errno));
+		snprintf(why, whylen, "directory %s cannot be created: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) == -1) {
@@ -392,9 +395,10 @@ dir_usable(const char *dir, int create, char *why, size_t whylen)
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK) == -1) {
-		snprintf(why, whylen, "directory %s is not writable by this "
-		    "process (uid %ld): %s", dir, (long)geteuid(),
-		    strerror(errno));
+		snprintf(why, whylen,
+		    "directory %s is not writable by this "
+		    "process (uid %ld): %s",
+		    dir, (long)geteuid(), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -408,8 +412,10 @@ file_appendable(const char *path, char *why, size_t whylen)
 	if (access(path, W_OK) == 0)
 		return 0;
 	if (errno != ENOENT) {
-		snprintf(why, whylen, "%s is not writable by this process "
-		    "(uid %ld): %s", path, (long)geteuid(), strerror(errno));
+		snprintf(why, whylen,
+		    "%s is not writable by this process "
+		    "(uid %ld): %s",
+		    path, (long)geteuid(), strerror(errno));
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);

@@ -49,8 +49,8 @@ size_t utf8_seq(const unsigned char *p, size_t n);
  * (blanks around a pattern are not part of it; empty and overlong ones
  * never match).  Returns 1 as soon as one matches, else 0.
  */
-int pattern_list_any(const char *list,
-    int (*match)(const char *, const void *), const void *ctx);
+int pattern_list_any(const char *list, int (*match)(const char *, const void *),
+    const void *ctx);
 
 /* dir + "/" + name into out; -1 (out "") when it does not fit. */
 int path_join(char *out, size_t outlen, const char *dir, const char *name);

@@ -1,16 +1,16 @@
 #!/bin/bash
 # lint.sh: the static checks `make lint` runs (and CI, as a stage)
 #
-#   shellcheck   every shell script in the repository
-#   cppcheck     src/ (warning, style, performance, portability)
-#   banned       functions src/ must not call
-#   format       src/ against the committed .clang-format
+#   1. every shell script in the repository, through shellcheck
+#   2. src/ through cppcheck (warning, style, performance, portability)
+#   3. functions src/ must not call
+#   4. src/ against the committed .clang-format
 #
 # Each check prints what it found; the exit status is 1 when any failed.
 # Suppressions live next to what they suppress, with a comment saying why.
 set -u
 top=$(cd "${0%/*}/.." && pwd -P)
-cd "$top"
+cd "$top" || exit 2
 failed=0
 
 step() {
