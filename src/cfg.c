@@ -363,6 +363,33 @@ add_named(struct loader *l, const char *name, const char *val,
 	return raw_set(l, &l->named[l->nnamed++], line, strlen(line), where);
 }
 
+/* One "key = value" line of the file (where is "file:line"). */
+static int
+file_setting(struct loader *l, const char *key, const char *val,
+    const char *where, int seen[S_COUNT])
+{
+	size_t i;
+
+	if (strncmp(key, "token.", 6) == 0)
+		return add_named(l, key + 6, val, where);
+	for (i = 0; i < S_COUNT; i++)
+		if (strcmp(key, settings[i].key) == 0)
+			break;
+	if (i == S_COUNT) {
+		/* A key that does not look like one may be a pasted secret:
+		 * name it only when it is a plain word. */
+		if (strlen(key) <= 32 &&
+		    strspn(key, "abcdefghijklmnopqrstuvwxyz_") == strlen(key))
+			return cfg_fail(&l->e, "%s: unknown setting '%s'",
+			    where, key);
+		return cfg_fail(&l->e, "%s: unknown setting", where);
+	}
+	if (seen[i])
+		return cfg_fail(&l->e, "%s: '%s' is set twice", where, key);
+	seen[i] = 1;
+	return raw_set(l, &l->v[i], val, strlen(val), where);
+}
+
 static int
 read_file(struct loader *l, const char *path, int must_exist)
 {
@@ -371,7 +398,6 @@ read_file(struct loader *l, const char *path, int must_exist)
 	int seen[S_COUNT] = { 0 }, rc = -1;
 	char *line, *next, *end;
 	unsigned lineno = 0;
-	size_t i;
 
 	if (file_slurp(path, &text, CFG_FILE_MAX, &errstr) == -1) {
 		if (!must_exist && errno == ENOENT)
@@ -406,32 +432,7 @@ read_file(struct loader *l, const char *path, int must_exist)
 		val = trim(eq + 1, eq + 1 + strlen(eq + 1));
 		key = trim(key, eq);
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (strncmp(key, "token.", 6) == 0) {
-			if (add_named(l, key + 6, val, where) == -1)
-				goto out;
-			continue;
-		}
-		for (i = 0; i < S_COUNT; i++)
-			if (strcmp(key, settings[i].key) == 0)
-				break;
-		if (i == S_COUNT) {
-			/* A key that does not look like one may be a pasted
-			 * secret: name it only when it is a plain word. */
-			if (strlen(key) <= 32 &&
-			    strspn(key, "abcdefghijklmnopqrstuvwxyz_") ==
-			        strlen(key))
-				cfg_fail(&l->e, "%s: unknown setting '%s'",
-				    where, key);
-			else
-				cfg_fail(&l->e, "%s: unknown setting", where);
-			goto out;
-		}
-		if (seen[i]) {
-			cfg_fail(&l->e, "%s: '%s' is set twice", where, key);
-			goto out;
-		}
-		seen[i] = 1;
-		if (raw_set(l, &l->v[i], val, strlen(val), where) == -1)
+		if (file_setting(l, key, val, where, seen) == -1)
 			goto out;
 	}
 	if (l->v[S_TOKEN].val != NULL && l->v[S_TOKEN_FILE].val != NULL) {
