@@ -23,18 +23,17 @@
 
 #include "beanstalk.h"
 #include "util.h"
+#include "unit.h"
 #include "../tap.h"
 
 /*
  * bs_put runs against a real beanstalkd that this test starts, and
  * against small forked servers that send scripted replies.  Every child
  * is killed at exit (atexit), and also by the kernel if this process
- * dies first (PR_SET_PDEATHSIG), so no server outlives a failed run.
+ * dies first (PR_SET_PDEATHSIG), so no server outlives a failed run
+ * (unit.c).
  */
 
-#ifndef BEANSTALKD
-#define BEANSTALKD "/usr/bin/beanstalkd"
-#endif
 /* beanstalkd -z: small, so JOB_TOO_BIG is cheap to provoke. */
 #define MAX_JOB 100
 
@@ -56,204 +55,6 @@ vis(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-static pid_t children[32];
-static size_t nchildren;
-
-static void
-kill_children(void)
-{
-	size_t i;
-
-	for (i = 0; i < nchildren; i++) {
-		if (children[i] <= 0)
-			continue;
-		kill(children[i], SIGKILL);
-		waitpid(children[i], NULL, 0);
-		children[i] = 0;
-	}
-}
-
-static void
-reap(pid_t pid, int sig)
-{
-	size_t i;
-
-	for (i = 0; i < nchildren; i++)
-		if (children[i] == pid) {
-			if (sig != 0)
-				kill(pid, sig);
-			waitpid(pid, NULL, 0);
-			children[i] = 0;
-		}
-}
-
-/* fork() that records the child; in the child, dies with the parent. */
-static pid_t
-spawn(void)
-{
-	pid_t parent = getpid(), pid;
-
-	if (nchildren == sizeof(children) / sizeof(children[0]))
-		return -1;
-	fflush(stdout);
-	if ((pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		return 0;
-	}
-	if (pid > 0)
-		children[nchildren++] = pid;
-	return pid;
-}
-
-/* A listening socket on a kernel-chosen loopback port; never accepted
- * from unless a test does so. */
-static int
-listener(int family, int *port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	int fd;
-
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET6) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		sl = sizeof(*sin6);
-	} else {
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*sin);
-	}
-	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, 8) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(family == AF_INET6 ? sin6->sin6_port : sin->sin_port);
-	return fd;
-}
-
-/* A loopback port with nothing listening on it (for now). */
-static int
-free_port(void)
-{
-	int fd, port;
-
-	if ((fd = listener(AF_INET, &port)) == -1)
-		return -1;
-	close(fd);
-	return port;
-}
-
-/* A blocking test-side connection with a 3 s receive timeout. */
-static int
-tc_connect(int port)
-{
-	struct sockaddr_in sin;
-	struct timeval tv = { 3, 0 };
-	int fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/*
- * Sends cmd and reads one reply into out (NUL-terminated).  For the
- * replies that carry data (FOUND, RESERVED, OK) the data and its CRLF
- * are read too; *outlen is the total length.
- */
-static int
-tc_cmd(int fd, const char *cmd, char *out, size_t cap, size_t *outlen)
-{
-	size_t len = 0, want = 0;
-	char *crlf, *sp;
-	ssize_t r;
-
-	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd))
-		return -1;
-	for (;;) {
-		out[len] = '\0';
-		if (want == 0 && (crlf = strstr(out, "\r\n")) != NULL) {
-			want = (size_t)(crlf - out) + 2;
-			if (strncmp(out, "FOUND ", 6) == 0 ||
-			    strncmp(out, "RESERVED ", 9) == 0 ||
-			    strncmp(out, "OK ", 3) == 0) {
-				*crlf = '\0';
-				sp = strrchr(out, ' ');
-				want += strtoul(sp + 1, NULL, 10) + 2;
-				*crlf = '\r';
-			}
-		}
-		if (want != 0 && len >= want)
-			break;
-		if (len + 1 >= cap)
-			return -1;
-		if ((r = recv(fd, out + len, cap - 1 - len, 0)) <= 0)
-			return -1;
-		len += (size_t)r;
-	}
-	if (outlen != NULL)
-		*outlen = len;
-	return 0;
-}
-
-/* Starts beanstalkd on a free port; returns the port or -1. */
-static int
-start_beanstalkd(pid_t *pidp)
-{
-	char portstr[8], zstr[16];
-	uint64_t until;
-	int attempt, port, fd, null;
-	pid_t pid;
-
-	for (attempt = 0; attempt < 5; attempt++) {
-		if ((port = free_port()) == -1)
-			return -1;
-		snprintf(portstr, sizeof(portstr), "%d", port);
-		snprintf(zstr, sizeof(zstr), "%d", MAX_JOB);
-		if ((pid = spawn()) == -1)
-			return -1;
-		if (pid == 0) {
-			/* stdout carries TAP: keep the server off it. */
-			if ((null = open("/dev/null", O_WRONLY)) != -1)
-				dup2(null, STDOUT_FILENO);
-			execl(BEANSTALKD, "beanstalkd", "-l", "127.0.0.1", "-p",
-			    portstr, "-z", zstr, (char *)NULL);
-			_exit(127);
-		}
-		/* Ready when it accepts; a lost port race makes it exit. */
-		for (until = mono_ms() + 5000; mono_ms() < until;) {
-			if ((fd = tc_connect(port)) != -1) {
-				close(fd);
-				*pidp = pid;
-				return port;
-			}
-			if (waitpid(pid, NULL, WNOHANG) == pid)
-				break;
-			usleep(20000);
-		}
-		reap(pid, SIGKILL);
-	}
-	return -1;
 }
 
 /* scripted() modes */
@@ -736,7 +537,7 @@ test_put_beanstalkd(void)
 
 	ok(access(BEANSTALKD, X_OK) == 0, "beanstalkd is installed at "
 	    BEANSTALKD " (apt-get install beanstalkd)");
-	port = start_beanstalkd(&pid);
+	port = start_beanstalkd(MAX_JOB, &pid);
 	ok(port != -1, "beanstalkd started");
 	if (port == -1)
 		return;
