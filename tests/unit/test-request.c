@@ -10,6 +10,7 @@
 
 #include "cfg.h"
 #include "io.h"
+#include "api.h"
 #include "request.h"
 #include "unit.h"
 #include "../tap.h"
