@@ -17,10 +17,20 @@
 #   is "$(svc_image web)" local/app:v2 "service updated"
 #   done_testing
 #
-# TAP: plan N (optional), ok STATUS MSG, is GOT WANT MSG, like GOT REGEX MSG,
-# run_ok MSG CMD..., diag MSG..., bail_out MSG, done_testing.  Assertions
-# always return 0, so a failed one does not stop the script; the exit status
-# is 1 if any failed.  A script that exits before done_testing (a failing
+# TAP: plan N (optional), check MSG [!] CMD..., pass MSG, fail MSG [DIAG...],
+# is GOT WANT MSG, like GOT REGEX MSG, diag MSG..., bail_out MSG,
+# done_testing.
+#
+# One convention, the same as tests/tap.h's ok(cond): an assertion states
+# the condition that passes.  check runs CMD and passes when it succeeds
+# (with "!", when it fails), so that a condition is written as a command,
+# never as an exit status to compare: `check "socket gone" [ ! -e "$sock" ]`,
+# `check "process alive" fcgi_alive`.  pass and fail are for a condition
+# the test decided itself (if ...; then pass MSG; else fail MSG; fi).
+# There is no `ok` here: `ok 0` would read as a failure to a C reader.
+#
+# Assertions always return 0, so a failed one does not stop the script; the
+# exit status is 1 if any failed.  A script that exits before done_testing (a failing
 # command under set -e, a signal, an explicit exit) prints "Bail out!" and
 # exits non-zero.  TAP lines go to the script's original stdout even from
 # inside $(...).
@@ -44,6 +54,8 @@
 #   FCGI_ARGS    arguments for the deployer under fcgi_start
 #   CGI_TIMEOUT  seconds a CGI or FastCGI request may take (default 60)
 #   DEPLOYER     the program (default $top_builddir/src/deployer)
+#   TEST_TIMEOUT seconds the whole test may take (default 1500, 0: none);
+#                then what it runs is stopped and the test bails out
 # Values in these lists cannot contain spaces.
 
 # Bash >= 4.4 for `local -`.
@@ -70,6 +82,7 @@ _tap_failed=0
 _tap_plan=
 _tap_done=
 _lib_err=
+_lib_watchdog_pid=
 
 _tap_out() {
 	printf '%s\n' "$@" >&"$_tap_fd"
@@ -91,10 +104,10 @@ plan() {
 	_tap_out "1..$1"
 }
 
-# _tap_result STATUS MSG WHERE
+# _tap_result PASSED MSG WHERE: one test line; PASSED is 1 (passed) or 0.
 _tap_result() {
 	_tap_n=$((_tap_n + 1))
-	if [ "$1" = 0 ]; then
+	if [ "$1" = 1 ]; then
 		_tap_out "ok $_tap_n - $2"
 	else
 		_tap_failed=$((_tap_failed + 1))
@@ -103,26 +116,32 @@ _tap_result() {
 	fi
 }
 
-# ok STATUS MSG: pass when STATUS (an exit status) is 0.
-ok() {
-	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
-	case ${1-} in
-	'' | *[!0-9]*)
-		_tap_result 1 "${2-}" "$where"
-		diag "  ok: '${1-}' is not an exit status"
-		;;
-	*) _tap_result "$1" "${2-}" "$where" ;;
-	esac
+# pass MSG: a test the caller decided has passed.
+pass() {
+	_tap_result 1 "${1-}" "${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
 	return 0
+}
+
+# fail MSG [DIAG...]: a test the caller decided has failed, with
+# diagnostics.
+fail() {
+	_tap_result 0 "${1-}" "${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
+	[ $# -lt 2 ] || diag "${@:2}"
+	return 0
+}
+
+# ok: not an assertion here (see the top of this file).
+ok() {
+	bail_out "ok is not a shell assertion: use check MSG CMD..., pass MSG or fail MSG (tests/lib.sh)"
 }
 
 # is GOT WANT MSG: string equality.
 is() {
 	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
 	if [ "$1" = "$2" ]; then
-		_tap_result 0 "${3-}" "$where"
-	else
 		_tap_result 1 "${3-}" "$where"
+	else
+		_tap_result 0 "${3-}" "$where"
 		diag "         got: '$1'" "    expected: '$2'"
 	fi
 	return 0
@@ -132,22 +151,33 @@ is() {
 like() {
 	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}"
 	if [[ $1 =~ $2 ]]; then
-		_tap_result 0 "${3-}" "$where"
-	else
 		_tap_result 1 "${3-}" "$where"
+	else
+		_tap_result 0 "${3-}" "$where"
 		diag "                  '$1'" "    doesn't match '$2'"
 	fi
 	return 0
 }
 
-# run_ok MSG CMD...: pass when CMD exits 0; its output is shown on failure.
-run_ok() {
-	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}" msg=$1 out rc=0
+# check MSG [!] CMD...: pass when CMD succeeds, or with "!" when it fails.
+# CMD (a command or a function) runs in a subshell; its output and exit
+# status are shown on failure.
+check() {
+	local where="${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]}" msg=$1
+	local out rc=0 neg='' passed=0
 	shift
+	if [ "${1-}" = "!" ]; then
+		neg='! '
+		shift
+	fi
 	out=$("$@" 2>&1) || rc=$?
-	_tap_result "$rc" "$msg" "$where"
-	if [ "$rc" != 0 ]; then
-		diag "  command: $*" "  exit status: $rc"
+	if { [ -z "$neg" ] && [ "$rc" = 0 ]; } ||
+	    { [ -n "$neg" ] && [ "$rc" != 0 ]; }; then
+		passed=1
+	fi
+	_tap_result "$passed" "$msg" "$where"
+	if [ "$passed" = 0 ]; then
+		diag "  command: $neg$*" "  exit status: $rc"
 		[ -z "$out" ] || diag "$out"
 	fi
 	return 0
@@ -193,6 +223,13 @@ _lib_exit() {
 	local rc=$1
 	trap - ERR INT TERM
 	set +eE
+	if [ -n "$_lib_watchdog_pid" ]; then
+		pkill -TERM -P "$_lib_watchdog_pid"
+		kill "$_lib_watchdog_pid" 2>/dev/null
+	fi
+	if [ -n "${WORK-}" ] && [ -f "$WORK/.watchdog" ]; then
+		_lib_err="ran longer than TEST_TIMEOUT=$TEST_TIMEOUT s; it was running: $(tr '\n' ';' <"$WORK/.watchdog")"
+	fi
 	# Sanitizer and valgrind reports fail the test even if every
 	# assertion passed.
 	local f
@@ -240,6 +277,41 @@ _lib_exit() {
 	exit "$rc"
 }
 
+# _lib_kill_tree PID: TERM to PID's descendants, deepest first, but not to
+# the watchdog itself nor to a stack's daemons (stack_stop stops those).
+_lib_kill_tree() {
+	local p
+	for p in $(pgrep -P "$1"); do
+		[ "$p" != "$BASHPID" ] || continue
+		case $(ps -o comm= -p "$p") in
+		dockerd | containerd*) continue ;;
+		esac
+		_lib_kill_tree "$p"
+		kill -TERM "$p" 2>/dev/null || true
+	done
+}
+
+# _lib_watchdog SECONDS: in the background, stop the test after SECONDS.
+# Bash runs the TERM trap only when its foreground command returns, so
+# what the test was running is stopped too, and named in the Bail out
+# line.  A hung test fails on its own instead of holding make check
+# until CI's limit.
+_lib_watchdog() {
+	local s
+	trap - ERR EXIT INT
+	# The TAP descriptor is the test's stdout: holding it would keep a
+	# reader of that stdout waiting for the sleep.
+	exec {_tap_fd}>&-
+	sleep "$1" &
+	s=$!
+	trap 'kill "$s" 2>/dev/null; exit 0' TERM
+	wait "$s" || exit 0
+	pgrep -a -P $$ | grep -v "^$BASHPID " >"$WORK/.watchdog" || true
+	kill -TERM $$ 2>/dev/null
+	_lib_kill_tree $$
+	exit 0
+}
+
 _lib_at_exit=()
 declare -A _lib_bg=()
 set -o errtrace
@@ -256,6 +328,13 @@ if [ ${#WORK} -gt 60 ]; then
 	WORK=$(mktemp -d "/tmp/${0##*/}.XXXXXX")
 fi
 export WORK
+
+# TEST_TIMEOUT: seconds a whole test may take (default 1500; 0: no limit).
+TEST_TIMEOUT=${TEST_TIMEOUT:-1500}
+if [ "$TEST_TIMEOUT" != 0 ]; then
+	_lib_watchdog "$TEST_TIMEOUT" </dev/null >/dev/null 2>&1 &
+	_lib_watchdog_pid=$!
+fi
 
 # ---------------------------------------------------------------- stack
 

@@ -187,9 +187,9 @@ ws_cases() {
 	is "$STATUS" 200 "$l: a chunked body without Content-Length, 'Bearer': 200"
 	if grep -qi '^> Transfer-Encoding: chunked' "$WORK/curl.err" &&
 	    ! grep -qi '^> Content-Length' "$WORK/curl.err"; then
-		ok 0 "$l: ... (curl sent it chunked, without Content-Length)"
+		pass "$l: ... (curl sent it chunked, without Content-Length)"
 	else
-		ok 1 "$l: ... (curl sent it chunked, without Content-Length)"
+		fail "$l: ... (curl sent it chunked, without Content-Length)"
 	fi
 	is "$(svc_image "$svc")" local/app:v3 "$l: ... deployed"
 	is "$(bs_jobs "$WS_TUBE")" "deploy $svc local/app:v3 accepted" \
@@ -259,12 +259,17 @@ ws_timeout_case() {
 		hreq PUT /service/slow?wait=8 "{\"image\": \"$img\"}"
 	fi
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	ok "$([ "$STATUS" != 200 ] && [ "$(hdr_get Content-Type)" != \
-	    application/json ]; echo $?)" \
-	    "$l: timeout lowered to 2 s: ?wait=8 is cut by the server ($STATUS)"
+	if [ "$STATUS" != 200 ] &&
+	    [ "$(hdr_get Content-Type)" != application/json ]; then
+		pass "$l: timeout lowered to 2 s: ?wait=8 is cut by the server ($STATUS)"
+	else
+		fail "$l: timeout lowered to 2 s: ?wait=8 is cut by the server ($STATUS)"
+	fi
 	[ "$(hdr_get Content-Type)" != application/json ] ||
 	    diag "deployer answered: $BODY"
-	ok "$([ "$ms" -lt 6000 ]; echo $?)" "$l: ... after ${ms} ms, not 8 s"
+	# Not JSON is the proof that the server, not deployer, answered; how
+	# long it took is shown only (a loaded machine may take longer).
+	diag "$l: cut after ${ms} ms"
 }
 
 # ws_create_web: the service ws_cases deploys to (web): local/app:v1, one

@@ -14,8 +14,8 @@ set -eu
 # has_line TEXT LINE MSG: TEXT has LINE as one of its lines.
 has_line() {
 	case $'\n'$1$'\n' in
-	*$'\n'"$2"$'\n'*) ok 0 "$3" ;;
-	*) ok 1 "$3"; diag "no line '$2' in:" "$1" ;;
+	*$'\n'"$2"$'\n'*) pass "$3" ;;
+	*) fail "$3" "no line '$2' in:" "$1" ;;
 	esac
 }
 
@@ -31,22 +31,24 @@ lib_case() {
 	CASE_RC=$rc
 }
 
-lib_case pass 'ok 0 "zero"' 'is a a "same"' 'like abc "^a.c$" "matches"' \
-    'run_ok "true runs" true' 'done_testing'
+lib_case pass 'pass "decided"' 'is a a "same"' 'like abc "^a.c$" "matches"' \
+    'check "true runs" true' 'check "false fails" ! false' 'done_testing'
 is "$CASE_RC" 0 "TAP: a passing script exits 0"
-is "$CASE_OUT" "$(printf '%s\n' 'ok 1 - zero' 'ok 2 - same' \
-    'ok 3 - matches' 'ok 4 - true runs' '1..4')" "TAP: passing output"
+is "$CASE_OUT" "$(printf '%s\n' 'ok 1 - decided' 'ok 2 - same' \
+    'ok 3 - matches' 'ok 4 - true runs' 'ok 5 - false fails' '1..5')" \
+    "TAP: passing output"
 
-lib_case fail 'is got want "mismatch"' 'ok 0 "later"' \
-    'like abc "^x" "no match"' 'ok 1 "status 1"' \
-    'run_ok "false runs" sh -c "echo oops; exit 3"' 'done_testing'
+lib_case fail 'is got want "mismatch"' 'pass "later"' \
+    'like abc "^x" "no match"' 'fail "decided" "why it failed"' \
+    'check "false runs" sh -c "echo oops; exit 3"' \
+    'check "true fails" ! true' 'done_testing'
 is "$CASE_RC" 1 "TAP: failed assertions make the exit status 1"
 like "$CASE_OUT" $'not ok 1 - mismatch\n#   Failed test .mismatch.\n#   at fail.sh line 4.\n# +got: .got.\n# +expected: .want.\nok 2 - later' \
     "TAP: 'not ok', where, got and expected"
-like "$CASE_OUT" $'not ok 3 - no match\n.*not ok 4 - status 1\n.*not ok 5 - false runs\n.*exit status: 3\n# oops\n1..5' \
-    "TAP: like, ok and run_ok failures with diagnostics"
+like "$CASE_OUT" $'not ok 3 - no match\n.*not ok 4 - decided\n.*# why it failed\nnot ok 5 - false runs\n.*exit status: 3\n# oops\nnot ok 6 - true fails\n.*command: ! true\n.*1..6' \
+    "TAP: like, fail and check failures with diagnostics"
 
-lib_case die 'ok 0 "first"' 'false' 'ok 0 "never"' 'done_testing'
+lib_case die 'pass "first"' 'false' 'pass "never"' 'done_testing'
 like "$CASE_RC" '^[1-9]' "TAP: a script dying midway exits non-zero"
 like "$CASE_OUT" $'ok 1 - first\nBail out! die.sh stopped before done_testing \\(exit status 1\\): .false. failed \\(status 1\\) at die.sh line 5' \
     "TAP: ... and says 'Bail out!' with the failing command"
@@ -57,20 +59,33 @@ lib_case fn 'f() { false; echo not reached; }' 'x=$(echo hi)' 'f' \
 like "$CASE_OUT" "Bail out!.*'false' failed .* at fn.sh line 4" \
     "TAP: a failure inside a function names the innermost command"
 
-lib_case early 'ok 0 "first"' 'exit 0' 'done_testing'
+lib_case early 'pass "first"' 'exit 0' 'done_testing'
 like "$CASE_RC" '^[1-9]' "TAP: exit 0 before done_testing is no pass"
 like "$CASE_OUT" 'Bail out!' "TAP: ... and bails out"
 
-lib_case plan 'plan 3' 'ok 0 "one"' 'done_testing'
+lib_case plan 'plan 3' 'pass "one"' 'done_testing'
 is "$CASE_RC" 1 "TAP: fewer tests than planned fails"
 like "$CASE_OUT" '^1\.\.3' "TAP: plan printed first"
 
-lib_case status 'ok maybe "odd status"' 'done_testing'
-like "$CASE_OUT" "not ok 1 - odd status.*'maybe' is not an exit status" \
-    "TAP: ok refuses a non-numeric status"
+lib_case status 'ok 0 "an exit status"' 'done_testing'
+like "$CASE_RC" '^[1-9]' "TAP: ok, the exit-status form, is gone"
+like "$CASE_OUT" "Bail out!.*ok is not a shell assertion: use check" \
+    "TAP: ... and says what to use instead"
+
+# A hung command: the watchdog stops it and the test, and says what ran.
+t0=$(date +%s)
+TEST_TIMEOUT=2 lib_case hang 'pass "first"' 'sleep 120' 'pass "never"' \
+    'done_testing'
+t1=$(date +%s)
+like "$CASE_RC" '^[1-9]' "TEST_TIMEOUT: a hung test fails"
+like "$CASE_OUT" 'Bail out!.*ran longer than TEST_TIMEOUT=2 s.*sleep 120' \
+    "... naming what it was running"
+check "... long before the command would have ended ($((t1 - t0)) s)" \
+    [ $((t1 - t0)) -lt 60 ]
+check "... and nothing of it is left" ! pgrep -f '^sleep 120$'
 
 lib_case exits 'at_exit "echo first added"' 'at_exit "echo second added"' \
-    'ok 0 "x"' 'done_testing'
+    'pass "x"' 'done_testing'
 like "$CASE_OUT" $'1..1\nsecond added\nfirst added' "at_exit: runs last-added first"
 
 lib_case nostack 'docker info' 'done_testing'
@@ -85,13 +100,13 @@ orphan=$(sed -n 's/^dir=//p' <<<"$CASE_OUT")
 like "$orphan" "/extra\$" "a dying test with its own stack in \$WORK"
 is "$(_stack_pids_matching "$orphan/")$(_stack_mounts "$orphan")" "" \
     "... leaves no process or mount of it"
-ok "$([ ! -e "$orphan" ] && echo 0 || echo 1)" "... nor its directory"
+check "... nor its directory" [ ! -e "$orphan" ]
 
 # ------------------------------------------------------------ the stack
 t0=$(date +%s%N)
 stack_up
 start_ms=$((($(date +%s%N) - t0) / 1000000))
-ok 0 "stack_up in $start_ms ms"
+pass "stack_up in $start_ms ms"
 like "$DOCKER_HOST" "^unix://$STACK_DIR/docker.sock$" "DOCKER_HOST is the stack's socket"
 like "$BEANSTALK_ADDR" '^127\.0\.0\.1:[0-9]+$' "BEANSTALK_ADDR is on loopback"
 is "$(docker info --format '{{.Swarm.LocalNodeState}}')" active \
@@ -123,13 +138,13 @@ is "$rc" 0 "a second stack starts alongside"
 ) && rc=0 || rc=$?
 is "$rc" 0 "... with its own socket, swarm and beanstalkd port"
 stack_stop "$WORK/second"
-ok "$([ ! -e "$WORK/second" ] && echo 0 || echo 1)" "... and stops"
+check "... and stops" [ ! -e "$WORK/second" ]
 
 # ------------------------------------------------------------ services
 # --update-monitor 1s: an update is complete 1 s after its last task runs,
 # not 5 s (the default).
-svc_create app local/app:v1 --replicas 2 --update-monitor 1s >/dev/null
-ok $? "svc_create app (2 replicas of local/app:v1)"
+check "svc_create app (2 replicas of local/app:v1)" \
+    svc_create app local/app:v1 --replicas 2 --update-monitor 1s
 rc=0; svc_wait_running app 2 60 || rc=$?
 is "$rc" 0 "2 tasks running"
 is "$(svc_image app)" local/app:v1 "svc_image: local/app:v1"
@@ -154,8 +169,8 @@ is "$(docker service ps --filter desired-state=running --format '{{.Image}}' app
     sort -u)" local/app:v2 "the running tasks are v2 tasks"
 is "$(versions app)" "v2 v2 " "the containers run the v2 image"
 
-svc_create crash local/crash:v1 --restart-condition none >/dev/null
-ok $? "svc_create crash (local/crash:v1)"
+check "svc_create crash (local/crash:v1)" \
+    svc_create crash local/crash:v1 --restart-condition none
 for ((i = 0; i < 150; i++)); do
 	st=$(docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' crash)
 	case $st in
@@ -295,7 +310,7 @@ int main(void)
 	return 0;
 }
 EOF
-run_ok "a FastCGI stand-in compiles" "${CC:-cc}" -o "$WORK/echo.fcgi" \
+check "a FastCGI stand-in compiles" "${CC:-cc}" -o "$WORK/echo.fcgi" \
     "$WORK/echo.c" -lfcgi
 DEPLOYER=$WORK/echo.fcgi
 CGI_ENV="TOKEN=abc"
@@ -321,9 +336,10 @@ run_fcgi GET /second
 is "$STATUS:$(hdr_get X-Count)" "202:2" "run_fcgi: the same process serves again"
 pid=$FCGI_PID
 fcgi_stop
-ok "$(fcgi_alive || [ -d "/proc/$pid" ] && echo 1 || echo 0)" "fcgi_stop: process gone"
+check "fcgi_stop: process gone" ! fcgi_alive
+check "... and its pid with it" [ ! -d "/proc/$pid" ]
 is "$FCGI_EXIT" 0 "fcgi_stop: exited 0 on SIGTERM"
-ok "$([ ! -e "$WORK/fcgi.sock" ] && echo 0 || echo 1)" "fcgi_stop: socket removed"
+check "fcgi_stop: socket removed" [ ! -e "$WORK/fcgi.sock" ]
 
 # ------------------------------------------------------------ daemons
 port=$(free_port)
@@ -335,13 +351,13 @@ is "$rc" 0 "bg_start, wait_tcp: a listener on a free port"
 is "$(exec 3<>"/dev/tcp/127.0.0.1/$port" && head -n1 <&3)" hello \
     "... that answers"
 bg_stop listener
-ok "$(_stack_wait_gone 5 "$pid" && echo 0 || echo 1)" "bg_stop: it is gone"
+check "bg_stop: it is gone" _stack_wait_gone 5 "$pid"
 # shellcheck disable=SC2016 # expanded by the case script
 lib_case bg 'bg_start sleeper sleep 1000' 'echo "pid=$BG_PID"' \
     'done_testing'
 pid=$(sed -n 's/^pid=//p' <<<"$CASE_OUT")
 like "$pid" '^[0-9]+$' "bg_start in a test that does not stop it"
-ok "$(_stack_wait_gone 5 "$pid" && echo 0 || echo 1)" "... is stopped at exit"
+check "... is stopped at exit" _stack_wait_gone 5 "$pid"
 
 # A daemon in the stack's network namespace, where dockerd's 127.0.0.1 is.
 # ($WORK in the command lines tells this run's processes from another's.)
@@ -357,8 +373,8 @@ is "$got" netns "bg_start + stack_netns_exec: a listener in dockerd's namespace"
 mapfile -t socats < <(_stack_pids_matching "netns; : $WORK")
 like "${socats[*]}" '^[0-9]+( [0-9]+)*$' "... socat runs"
 bg_stop nslistener
-ok "$(_stack_wait_gone 5 "${socats[@]}" && echo 0 || echo 1)" \
-    "bg_stop: stops the process under the function's subshell too"
+check "bg_stop: stops the process under the function's subshell too" \
+    _stack_wait_gone 5 "${socats[@]}"
 
 # A process left running in the namespace is stopped by stack_stop (below).
 stack_netns_exec "$STACK_DIR" socat TCP-LISTEN:5001,bind=127.0.0.1 \
@@ -379,7 +395,7 @@ like "$ppid_list" '[0-9]' "... leaving dockerd running"
 stack_stop "$WORK/partial"
 is "$(_stack_pids_matching "$WORK/partial/")" "" "stack_stop after a partial start: no process left"
 is "$(_stack_mounts "$WORK/partial")" "" "... no mount left"
-ok "$([ ! -e "$WORK/partial" ] && echo 0 || echo 1)" "... directory removed"
+check "... directory removed" [ ! -e "$WORK/partial" ]
 
 # ------------------------------------------------------------ stack_stop
 exec_root=$(cat "$STACK_DIR/exec-root")
@@ -397,8 +413,7 @@ like "$(_stack_mounts "$STACK_DIR" "$exec_root")" netns \
     "the stack has mounts (netns) before the stop"
 
 t0=$(date +%s%N)
-stack_stop "$STACK_DIR"
-ok $? "stack_stop"
+check "stack_stop" stack_stop "$STACK_DIR"
 diag "stack_stop: $((($(date +%s%N) - t0) / 1000000)) ms"
 # Exited processes reparented to init may stay zombies for a moment.
 left=
@@ -415,11 +430,10 @@ for c in "${cids[@]}"; do
 	cg+=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "*$c*" 2>/dev/null)
 done
 is "$cg" "" "no container cgroups left"
-ok "$([ ! -e "$STACK_DIR" ] && [ ! -e "$exec_root" ] && echo 0 || echo 1)" \
-    "the stack's dirs are removed"
+check "the stack's dir is removed" [ ! -e "$STACK_DIR" ]
+check "... and its exec root" [ ! -e "$exec_root" ]
 (exec 3<>"/dev/tcp/$BEANSTALK_HOST/$BEANSTALK_PORT") 2>/dev/null && rc=0 || rc=$?
-ok "$([ "$rc" != 0 ] && echo 0 || echo 1)" "beanstalkd's port is closed"
-stack_stop "$STACK_DIR"
-ok $? "stack_stop a second time is a no-op"
+check "beanstalkd's port is closed" [ "$rc" != 0 ]
+check "stack_stop a second time is a no-op" stack_stop "$STACK_DIR"
 
 done_testing

@@ -36,8 +36,10 @@ run_cgi PUT /service/blog '{"image": "local/app:v2"}'
 ms=$((($(date +%s%N) - start) / 1000000))
 is "$STATUS" 504 "a daemon that never answers: 504"
 like "$(json_get error)" "in time" "... saying Docker did not answer in time"
-ok "$([ "$ms" -ge 1900 ] && [ "$ms" -lt 6000 ]; echo $?)" \
-    "... after the configured 2 s (took $ms ms)"
+# At least the 2 s prove the wait; the upper bound only says that the
+# timeout ended it, with room for a loaded machine.
+check "... after the configured 2 s (took $ms ms)" [ "$ms" -ge 1900 ]
+check "... which ended it (well before the test's 60 s)" [ "$ms" -lt 30000 ]
 
 settings garbage ""
 run_cgi PUT /service/blog '{"image": "local/app:v2"}'

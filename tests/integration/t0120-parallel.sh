@@ -63,16 +63,16 @@ for ((i = 0; i < N; i++)); do
 done
 diag "$ok_count deployed, $conflict lost the race"
 is "$other" 0 "every answer is 200 or 409"
-ok "$([ "$ok_count" -ge 1 ]; echo $?)" "at least one deploy succeeded"
+check "at least one deploy succeeded" [ "$ok_count" -ge 1 ]
 jobs=$(bs_jobs race)
 is "$(printf '%s\n' "$jobs" | grep -c .)" \
     "$(printf '%s\n' "${acked[@]}" | grep -c 'accepted$')" \
     "one notification per deploy that changed the service"
 final=$(svc_image race)
-found=1
+found=0
 for a in "${acked[@]}"; do
-	[ "${a%% *}" != "$final" ] || found=0
+	[ "${a%% *}" != "$final" ] || found=1
 done
-ok "$found" "the service ends on an acknowledged image ($final)"
-ok "$(fcgi_alive; echo $?)" "the FastCGI process is still serving"
+check "the service ends on an acknowledged image ($final)" [ "$found" = 1 ]
+check "the FastCGI process is still serving" fcgi_alive
 done_testing

@@ -141,13 +141,12 @@ is "$d" "" "FastCGI answers exactly as CGI does, request by request"
 # requests above went request after request down kept connections, and
 # nothing of one reached the next.
 kept=$(ss -xH state established | grep -cF -- "$WORK/run-fcgi/") || true
-ok "$([ "$kept" -ge 1 ]; echo $?)" \
-    "... over connections nginx keeps open between requests ($kept open)"
+check "... over connections nginx keeps open between requests ($kept open)" \
+    [ "$kept" -ge 1 ]
 like "$(sed -n 1p "$WORK/fastcgi.answers")" '^200 .*"state":"accepted"' \
     "... a deploy answer, for instance"
 
-ok "$(_stack_wait_gone 0 "$fcgi_pid"; [ $? = 1 ]; echo $?)" \
-    "the FastCGI process is still running"
+check "the FastCGI process is still running" ! _stack_wait_gone 0 "$fcgi_pid"
 is "$(ps -o comm= -p "$fcgi_pid")" deployer "... it is the deployer"
 is "$(grep -c ' status=[0-9]* ' "$WORK/fcgi.log")" "$N" \
     "... and it logged all $N requests itself"

@@ -27,7 +27,7 @@ notify=${WS_NOTIFY/"$BEANSTALK_ADDR"/127.0.0.1:11300}
 
 # --- the image -----------------------------------------------------------
 t0=$(date +%s%N)
-run_ok "build-image.sh builds the image here, without a registry" \
+check "build-image.sh builds the image here, without a registry" \
     env DOCKER="$STACK_DOCKER" DEPLOYER="$DEPLOYER" "$ex/build-image.sh" \
     deployer:test
 diag "image built in $((($(date +%s%N) - t0) / 1000000)) ms"
@@ -79,10 +79,10 @@ wait_up() {
 }
 
 # --- docker service create -----------------------------------------------
-run_ok "create-service.sh creates the service" \
+check "create-service.sh creates the service" \
     env DOCKER="$STACK_DOCKER" IMAGE=deployer:test DOCKER_SOCKET="$sock" \
     NOTIFY_FLAGS="$notify" "$ex/create-service.sh"
-ok "$(wait_up deployer; echo $?)" "the service runs and answers over HTTPS"
+check "the service runs and answers over HTTPS" wait_up deployer
 # (Swarm keeps secrets in no particular order.)
 is "$(docker service inspect --format '{{range
     .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}
@@ -98,12 +98,12 @@ docker service rm deployer >/dev/null
 
 # --- docker stack deploy -------------------------------------------------
 # The old task must be gone before the new one can listen on 8443.
-ok "$(gone; echo $?)" "the service's container is gone"
-run_ok "docker stack deploy -c stack.yml" \
+check "the service's container is gone" gone
+check "docker stack deploy -c stack.yml" \
     env DEPLOYER_IMAGE=deployer:test DOCKER_SOCKET="$sock" \
     NOTIFY_FLAGS="$notify" "$STACK_DOCKER" -H "$DOCKER_HOST" stack deploy \
     --resolve-image never -c "$ex/stack.yml" dep
-ok "$(wait_up dep_deployer; echo $?)" "the stack's service runs and answers"
+check "the stack's service runs and answers" wait_up dep_deployer
 ws_cases "swarm stack"
 clean_logs dep_deployer
 

@@ -34,9 +34,9 @@ like "$(cat "$WORK/github.sh")" 'wait=600' \
     "the GitHub Actions step waits for the rollout"
 like "$(cat "$WORK/gitlab.sh")" 'wait=600' \
     "the GitLab CI job waits for the rollout"
-run_ok "the GitHub step is clean bash (shellcheck)" \
+check "the GitHub step is clean bash (shellcheck)" \
     shellcheck -s bash "$WORK/github.sh"
-run_ok "the GitLab job is clean sh (shellcheck)" \
+check "the GitLab job is clean sh (shellcheck)" \
     shellcheck -s sh "$WORK/gitlab.sh"
 # shellcheck disable=SC2016 # GitHub's expression, literally
 is "$(yq -r '.jobs.deploy.steps[] | select(.run) | .env.DEPLOY_TOKEN' \

@@ -91,8 +91,8 @@ for ((i = 1; i <= N; i++)); do
 		diag "deploy $i: $BODY"
 	}
 done
-ok "$((1 - all))" "beanstalkd down: $N deploys answer 200"
-ok "$((1 - spooled_ok))" "... each saying its notification is spooled"
+check "beanstalkd down: $N deploys answer 200" [ "$all" = 1 ]
+check "... each saying its notification is spooled" [ "$spooled_ok" = 1 ]
 like "$(json_get notification_error)" "spool" "... and why"
 is "$(spooled)" "$N" "... $N messages wait in the spool"
 
@@ -277,8 +277,7 @@ flush
 is "$FLUSH_EXIT" 0 "... that beanstalkd then refuses as too big: --flush-spool exits 0"
 like "$(cat "$WORK/stderr")" "can never be delivered \\(JOB_TOO_BIG\\)" \
     "... the message is dead-lettered"
-ok "$([ -n "$big_msg" ] && [ -f "$SPOOL/failed/$big_msg" ]; echo $?)" \
-    "... into failed/"
+check "... into failed/" [ -f "$SPOOL/failed/${big_msg:-?}" ]
 is "$(spooled)" 0 "... and no longer waits"
 CGI_ENV=$save_env
 

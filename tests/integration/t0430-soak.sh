@@ -181,7 +181,7 @@ soak() {
 	is "$rc" 0 "$what: $((n - warm)) more: every answer as expected"
 	[ "$rc" = 0 ] || diag "$(cat "$WORK/load.out")"
 	diag "$((n - warm)) requests in $LOAD_MS ms: $(head -n 2 "$WORK/load.out" | tr '\n' ' ')"
-	ok "$(fcgi_alive; echo $?)" "$what: one FastCGI process served all $n"
+	check "$what: one FastCGI process served all $n" fcgi_alive
 	measure
 	diag "after $warm: $fds1 fds, VmRSS $rss1 kB, heap $heap1 bytes"
 	diag "after $n: $FDS fds, VmRSS $RSS kB, heap $HEAP bytes"
@@ -192,15 +192,15 @@ soak() {
 	slack=$((2 * 1024 * 1024))
 	[ $((heap1 / 10)) -le "$slack" ] || slack=$((heap1 / 10))
 	if [ "$CHECKER" = valgrind ]; then
-		ok "$([ $((HEAP - heap1)) -le "$slack" ]; echo $?)" \
-		    "$what: flat memory: the live heap $heap1 -> $HEAP bytes"
+		check "$what: flat memory: the live heap $heap1 -> $HEAP bytes" \
+		    [ $((HEAP - heap1)) -le "$slack" ]
 		# valgrind's own memory (translations, the queue of freed
 		# blocks, 20 MB) grows on its own schedule: shown, not
 		# judged.
 		diag "VmRSS under valgrind: $rss1 -> $RSS kB"
 	else
-		ok "$([ $((HEAP - heap1)) -le "$slack" ]; echo $?)" \
-		    "$what: flat memory: VmRSS $rss1 -> $RSS kB"
+		check "$what: flat memory: VmRSS $rss1 -> $RSS kB" \
+		    [ $((HEAP - heap1)) -le "$slack" ]
 	fi
 
 	# Every deploy changed the service (the images alternate; only the
@@ -209,8 +209,9 @@ soak() {
 	sent=$(($(deploys "$file" "$warm") + $(deploys "$file" $((n - warm)))))
 	changed=$(tail -n +$((logstart + 1)) "$WORK/fcgi.log" |
 	    grep -c 'service soak: .* -> ' || true)
-	ok "$([ "$changed" -ge $((sent - 1)) ] && [ "$changed" -le "$sent" ]; echo $?)" \
-	    "$what: $changed of $sent deploys changed the service"
+	check "$what: $changed of $sent deploys changed the service" \
+	    [ "$changed" -ge $((sent - 1)) ]
+	check "$what: ... and no more than were sent" [ "$changed" -le "$sent" ]
 	is "$(($(bs_count soak) - jobs0))" "$changed" "... each sent one notification"
 
 	fcgi_stop
@@ -219,11 +220,11 @@ soak() {
 	if [ "$CHECKER" = valgrind ]; then
 		like "$(grep 'ERROR SUMMARY' "$WORK/phase.log" | tail -n 1)" \
 		    'ERROR SUMMARY: 0 errors' "$what: valgrind: no errors"
-		ok "$(! grep -qE '(definitely|indirectly) lost: [1-9]' \
-		    "$WORK/phase.log"; echo $?)" "$what: valgrind: no leak at exit"
+		check "$what: valgrind: no leak at exit" \
+		    ! grep -qE '(definitely|indirectly) lost: [1-9]' "$WORK/phase.log"
 	else
-		ok "$(! grep -q 'Sanitizer' "$WORK/phase.log"; echo $?)" \
-		    "$what: LeakSanitizer and ASan: no report"
+		check "$what: LeakSanitizer and ASan: no report" \
+		    ! grep -q 'Sanitizer' "$WORK/phase.log"
 	fi
 }
 

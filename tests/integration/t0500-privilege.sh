@@ -39,9 +39,9 @@ mkdir -p "$WORK/state"
 like "$(cat "$WORK/deployer.conf")" 'token\.ci = sha256:[0-9a-f]{64} services' \
     "--hash-token prints the line to paste"
 if grep -q "$CI\|$KEY" "$WORK/deployer.conf"; then
-	ok 1 "the configuration holds hashes, not tokens"
+	fail "the configuration holds hashes, not tokens"
 else
-	ok 0 "the configuration holds hashes, not tokens"
+	pass "the configuration holds hashes, not tokens"
 fi
 CGI_ENV="DEPLOYER_CONFIG=$WORK/deployer.conf TOKEN=$LEGACY DOCKER_HOST=$DOCKER_HOST DEPLOYER_SPOOL_DIR=off"
 
@@ -151,14 +151,14 @@ is "$STATUS" 401 "a GitHub-signed body without \"service\": 401"
 gh "sha256=$(printf '0%.0s' {1..64})" 55555555-2222-3333-4444-555555555555 \
     PUT /service/web-a "$ghbody"
 is "$STATUS" 401 "a wrong GitHub signature: 401"
-run_ok "the replay store lives in the swarm (one config per entry)" \
+check "the replay store lives in the swarm (one config per entry)" \
     sh -c "docker config ls -q --filter label=deployer.replay.expires | grep -q ."
 
 # --- the audit trail --------------------------------------------------------------
 AUTH=nobody run_cgi PUT /service/blog "$body"
 is "$STATUS" 401 "an unknown token"
 lines=$(wc -l <"$WORK/audit.log")
-ok "$([ "$lines" -ge 20 ]; echo $?)" "the audit file has a line per request ($lines)"
+check "the audit file has a line per request ($lines)" [ "$lines" -ge 20 ]
 last=$(tail -n 1 "$WORK/audit.log")
 like "$last" '"outcome":"unauthenticated","status":401' "a failed authentication is audited"
 like "$(grep '"phase":"outcome"' "$WORK/audit.log" | grep '"token":"ci"' | head -n 1)" \
@@ -170,7 +170,7 @@ like "$(grep '"token":"ci"' "$WORK/audit.log" | head -n 1)" \
 like "$(grep '"status":403' "$WORK/audit.log" | head -n 1)" '"outcome":"forbidden"' \
     "a refusal is audited"
 like "$(cat "$WORK/deployer.log")" "audit=[0-9a-f]{16}" "the log carries each audit hash"
-run_ok "--verify-audit: the chain is intact" "$D" --verify-audit "$WORK/audit.log"
+check "--verify-audit: the chain is intact" "$D" --verify-audit "$WORK/audit.log"
 
 cp "$WORK/audit.log" "$WORK/edited.log"
 sed -i '5s/"request_id":"./"request_id":"X/' "$WORK/edited.log"
@@ -191,5 +191,6 @@ for s in "$CI" "$OPS_OLD" "$OPS_NEW" "$SIGNED" "$GH" "$LEGACY" "$KEY" "$GHKEY"; 
 		diag "a secret was found in the logs, the audit file or a reply"
 	fi
 done
-ok "$leak" "no token or key reaches the log, the audit file or a response"
+check "no token or key reaches the log, the audit file or a response" \
+    [ "$leak" = 0 ]
 done_testing

@@ -22,9 +22,9 @@ is "$rc" 2 "an unknown option is an error"
 is "$rc" 2 "a stray argument is an error"
 
 # --- --check ----------------------------------------------------------------------
-# check CONF: deployer --check with only the file's settings (the test's own
+# check_config CONF: deployer --check with only the file's settings (the test's own
 # environment has DOCKER_HOST, which would win over the file).
-check() {
+check_config() {
 	env -i PATH="$PATH" "$D" --config "$1" --check 2>&1
 }
 TPL=$(printf '%s' '{{.Action}} {{.Image}} to {{.ServiceName}}' | base64 -w0)
@@ -35,7 +35,7 @@ docker_host = $DOCKER_HOST
 notify_flags = $NOTIFY
 spool_dir = off
 CONF
-out=$(check "$WORK/good.conf") && rc=0 || rc=$?
+out=$(check_config "$WORK/good.conf") && rc=0 || rc=$?
 is "$rc" 0 "--check: all pass"
 like "$out" "ok +docker +$DOCKER_HOST, API 1\.[0-9]+, swarm active, manager" \
     "--check: Docker is a swarm manager, with its API version"
@@ -46,23 +46,23 @@ is "$(printf '%s\n' "$out" | grep -cE '^(ok|FAIL) ')" 5 "--check: one line per c
 like "$out" "setting +docker_host = from $WORK/good.conf:2" \
     "--check: where each setting came from"
 if printf '%s' "$out" | grep -qF "$TOKEN"; then
-	ok 1 "--check prints no secret"
+	fail "--check prints no secret"
 else
-	ok 0 "--check prints no secret"
+	pass "--check prints no secret"
 fi
 sed "s|^notify_flags.*|notify_flags = {\"addr\":\"127.0.0.1:1\",\"tube\":\"ops\",\"template\":\"$TPL\"}|" \
     "$WORK/good.conf" >"$WORK/nobs.conf"
-out=$(check "$WORK/nobs.conf") && rc=0 || rc=$?
+out=$(check_config "$WORK/nobs.conf") && rc=0 || rc=$?
 is "$rc" 1 "--check: beanstalkd away fails"
 like "$out" "FAIL beanstalkd" "... on its line"
 printf 'token = x\nfrobnicate = 1\n' >"$WORK/bad.conf"
-out=$(check "$WORK/bad.conf") && rc=0 || rc=$?
+out=$(check_config "$WORK/bad.conf") && rc=0 || rc=$?
 is "$rc" 1 "--check: a broken file fails"
 like "$out" "FAIL config +.*bad.conf:2: unknown setting 'frobnicate'" \
     "... naming file and line"
 sed "s|^docker_host.*|docker_host = unix://$WORK/none.sock|" "$WORK/good.conf" \
     >"$WORK/nodocker.conf"
-out=$(check "$WORK/nodocker.conf") && rc=0 || rc=$?
+out=$(check_config "$WORK/nodocker.conf") && rc=0 || rc=$?
 like "$out" "FAIL docker" "--check: Docker unreachable fails"
 
 # --- GET /health ------------------------------------------------------------------
@@ -118,9 +118,9 @@ is "$STATUS" 200 "webhook failing: the deploy still succeeds"
 is "$(json_get webhook)" failed "... and says the webhook failed"
 like "$(json_get webhook_error)" "HTTP 500" "... and why"
 if grep -q "hooks/abc" "$WORK/deployer.log"; then
-	ok 1 "the webhook URL (it may hold a secret) is not logged"
+	fail "the webhook URL (it may hold a secret) is not logged"
 else
-	ok 0 "the webhook URL (it may hold a secret) is not logged"
+	pass "the webhook URL (it may hold a secret) is not logged"
 fi
 JSONTPL=$(printf '%s' '{"text": "{{.ServiceName}} is on {{.Image}}", "icon_emoji": ":ship:"}' | base64 -w0)
 CGI_ENV="TOKEN=$TOKEN DOCKER_HOST=$DOCKER_HOST DEPLOYER_SPOOL_DIR=off DEPLOYER_NOTIFY_URL=$HOOK NOTIFY_FLAGS={\"addr\":\"$BEANSTALK_ADDR\",\"tube\":\"ops\",\"template\":\"$JSONTPL\"}"

@@ -59,7 +59,7 @@ prom_start() {
 	cp "$ex/deployer-rules.yml" "$dir/"
 	is "$(grep -c '^ *\(tls_config\|ca_file\|.*_interval: 1s\)' \
 	    "$dir/prometheus.yml")" 4 "the example with its CA and 1 s intervals"
-	run_ok "promtool check config accepts it" \
+	check "promtool check config accepts it" \
 	    promtool check config "$dir/prometheus.yml"
 	PROM_PORT=$(free_port)
 	bg_start "prom-$1" prometheus --config.file="$dir/prometheus.yml" \
@@ -141,7 +141,7 @@ sequence() {
 	AUTH=$PROM_TOKEN hreq GET "/service/$svc/history"
 	is "$STATUS" 403 "$l: ... nor read the history: 403"
 	# Answered while deploy 3 still waits: another process served them.
-	BUSY_OK=$(kill -0 "$bg" 2>/dev/null && echo 0 || echo 1)
+	BUSY=$(kill -0 "$bg" 2>/dev/null && echo yes || echo no)
 	wait "$bg"
 	BODY=$(cat "$WORK/bg.body")
 	is "$(json_get state) $(json_get notification)" "completed spooled" \
@@ -183,7 +183,7 @@ check_counts() {
 	    "$l: ... anywhere"
 	like "$(pq 'deployer_build_info{docker_api=~"1[.][0-9]+",libcurl!=""}')" '^1$' \
 	    "$l: ... build info with libcurl and the negotiated API version"
-	run_ok "$l: the example's alert for a failed deploy fires" \
+	check "$l: the example's alert for a failed deploy fires" \
 	    prom_wait_alert DeployerDeployFailed "$s"
 	is "$(pq 'count(ALERTS{alertname="DeployerSpoolNotDraining"})')" none \
 	    "$l: ... the spool alert waits for its 15 minutes"
@@ -220,8 +220,13 @@ scraped_run() {
 	t=$(date +%s)
 	AUTH=$PROM_TOKEN hreq GET /metrics
 	promtool_ok "$1, after the sequence"
+	local direct=$BODY
 	prom_wait_scrape "$t"
 	check_counts "$1" "$2"
+	# On a mismatch: what the program itself said, beside Prometheus.
+	[ "$_tap_failed" = 0 ] ||
+	    diag "GET /metrics after the sequence:" \
+	        "$(grep -E '^deployer_(deploys|refused|notifications)_total' <<<"$direct")"
 	check_history "$1" "$2"
 	stack_bs_start "$STACK_DIR"
 	ws_stop "prom-$WS_PORT"
@@ -271,7 +276,8 @@ is "$STATUS" 200 "fcgi: GET /metrics: 200"
 promtool_ok "fcgi x2, fresh"
 scraped_run fcgi m-fcgi
 # While deploy 3 waited in one process, the other answered the refusals.
-ok "$BUSY_OK" "fcgi: the refusals were answered while one process waited for the rollout"
+check "fcgi: the refusals were answered while one process waited for the rollout" \
+    [ "$BUSY" = yes ]
 ws_stop nginx-fcgi
 kill "${fpids[@]}" 2>/dev/null || true
 
