@@ -30,6 +30,7 @@
 #   DEPLOYER=path             benchmark this binary instead (no build)
 #   BENCH_OUT=bench/results   where results go
 #   BENCH_ARCHIVE=1           also keep a copy in BENCH_OUT/runs/<UTC time>
+#                             (raw/ and runs/ are not committed)
 #   BENCH_KEEP=1              keep the work directory (for debugging)
 set -euo pipefail
 umask 022

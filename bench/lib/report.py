@@ -419,7 +419,9 @@ def main(conf, args):
     for w_ in bundle["wrk"].values():
         if w_:
             w_.pop("wrk_output", None)
-    with open(os.path.join(outdir, "latest-raw.json"), "w") as f:
+    # The numbers behind the report stay beside the raw data (not kept in
+    # the repository: results/ holds the report, its chart and the CSVs).
+    with open(os.path.join(raw, "summary.json"), "w") as f:
         json.dump(bundle, f, indent=1)
     chart(conf, deploys, sc, phases, mem, outdir)
 
