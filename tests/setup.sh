@@ -5,6 +5,10 @@
 # first), and nothing at all when everything is there, so it is cheap to run
 # before every test run.  Needs root only when something is missing.
 #
+#   tests/setup.sh            install what is missing
+#   tests/setup.sh --check    only say what is missing (exit 1), as make
+#                             check does before its first integration test
+#
 # Package maintainer scripts must not start services: a dockerd, nginx,
 # lighttpd or apache2 started by `apt-get install` would hold ports and the
 # system docker socket that the tests never use.  While installing, a
@@ -48,6 +52,11 @@ not_installed() {
 }
 
 mapfile -t missing < <(not_installed "${packages[@]}")
+if [ "${1-}" = --check ]; then
+	[ ${#missing[@]} -gt 0 ] || exit 0
+	echo "the integration tests need packages that are missing: ${missing[*]}; run tests/setup.sh (as root) first" >&2
+	exit 1
+fi
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "setup: all ${#packages[@]} packages are installed"
 	exit 0
