@@ -5,7 +5,7 @@
 #
 # Installs what is missing (tests/setup.sh), builds the program, then
 # starts a private Swarm manager (dockerd in its own network namespace,
-# tests/stack.sh), beanstalkd, and nginx + fcgiwrap configured from
+# tests/stack.sh), a registry, beanstalkd, and nginx + fcgiwrap configured from
 # examples/nginx-fcgiwrap with a self-signed certificate; creates a
 # service, deploys a new image with curl over HTTPS, waits for the
 # rollout, and prints the answer, the service and the notification.
@@ -42,15 +42,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "A Swarm manager and beanstalkd on loopback"
+say "A Swarm manager, a registry and beanstalkd on loopback"
 tests/stack.sh start "$demo/stack"
 # shellcheck source=/dev/null
 . "$demo/stack/stack.env"
 docker() { /usr/bin/docker -H "$DOCKER_HOST" "$@"; }
+# The registry runs in the stack's network namespace, where dockerd's
+# 127.0.0.1 is (dockerd speaks plain HTTP to a loopback registry).
+reg=127.0.0.1:5000
+mkdir -p "$demo/registry"
+cat >"$demo/registry/config.yml" <<YML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $demo/registry
+http:
+  addr: $reg
+YML
+nsenter --net="/proc/$(cat "$demo/stack/dockerd.pid")/ns/net" -- \
+    docker-registry serve "$demo/registry/config.yml" \
+    >>"$demo/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+	nsenter --net="/proc/$(cat "$demo/stack/dockerd.pid")/ns/net" -- \
+	    curl -sf -o /dev/null "http://$reg/v2/" && break
+	sleep 0.2
+done
+for v in v1 v2; do
+	docker tag "local/app:$v" "$reg/blog:$v"
+	docker push -q "$reg/blog:$v" >/dev/null
+done
 docker service create --detach --quiet --name blog --replicas 2 \
     --label deployer.allowUpdates=true --stop-grace-period 1s \
-    --update-monitor 1s local/app:v1 >/dev/null 2>&1
-echo "service blog runs local/app:v1 (2 replicas)"
+    --update-monitor 1s "$reg/blog:v1" >/dev/null 2>&1
+echo "registry $reg has blog:v1 and blog:v2; service blog runs blog:v1 (2 replicas)"
 
 say "nginx + fcgiwrap from examples/nginx-fcgiwrap, with a self-signed certificate"
 token=$(openssl rand -hex 32)
@@ -108,11 +135,13 @@ done
 echo "https://127.0.0.1:$port/deploy/ -> fcgiwrap -> src/deployer (CGI)"
 
 say "The pipeline's last step"
-cmd="curl --fail -sk -H \"Authorization: \$TOKEN\" -X PUT -d '{\"image\": \"local/app:v2\"}' 'https://127.0.0.1:$port/deploy/service/blog?wait=60'"
+cmd="curl --fail -sk -H \"Authorization: \$TOKEN\" -X PUT -d '{\"image\": \"$reg/blog:v2\"}' 'https://127.0.0.1:$port/deploy/service/blog?wait=60'"
 echo "\$ $cmd"
 curl --fail -sk -H "Authorization: $token" -X PUT \
-    -d '{"image": "local/app:v2"}' \
+    -d "{\"image\": \"$reg/blog:v2\"}" \
     "https://127.0.0.1:$port/deploy/service/blog?wait=60" | jq .
+echo "(the tag is pinned to the registry's digest: a later push of v2"
+echo " does not change what runs; the answer came after the rollout ended)"
 
 say "The service"
 docker service ps blog --filter desired-state=running \
@@ -129,7 +158,7 @@ bs_close
 
 say "A wrong token"
 curl -sk -o /dev/null -w 'HTTP %{http_code}\n' -H "Authorization: nope" -X PUT \
-    -d '{"image": "local/app:v3"}' "https://127.0.0.1:$port/deploy/service/blog"
+    -d "{\"image\": \"$reg/blog:v3\"}" "https://127.0.0.1:$port/deploy/service/blog"
 
 if [ "${KEEP-}" = 1 ]; then
 	say "Still running: TOKEN=$token, https://127.0.0.1:$port/deploy/"
