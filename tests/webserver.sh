@@ -272,6 +272,36 @@ ws_timeout_case() {
 	diag "$l: cut after ${ms} ms"
 }
 
+# ws_setup_for USER: what every server test starts with: ws_setup, the
+# services web and slow, and the settings file readable by USER, the
+# user the server runs the program as.
+ws_setup_for() {
+	ws_setup
+	ws_create_web
+	ws_create_slow
+	ws_config "$1"
+}
+
+# ws_lowered SRC DEST SED WHAT: the example SRC with its timeout line
+# edited by SED into DEST; passes when exactly one line of DEST matches
+# WHAT (a grep pattern for the edited line), so that a changed example
+# cannot make the timeout cases test nothing.
+ws_lowered() {
+	sed "$3" "$1" >"$2"
+	is "$(grep -c -- "$4" "$2")" 1 "${2##*/}: the example with '$4'"
+}
+
+# ws_token_withheld LABEL: a server that keeps the Authorization header
+# from the program: the right token gets 401 and nothing changes.
+ws_token_withheld() {
+	local AUTH=$WS_TOKEN
+	hreq PUT /service/web '{"image": "local/app:v2"}'
+	is "$STATUS" 401 "$1: the right token gets 401"
+	is "$(json_get error)" "missing Authorization header" \
+	    "... because the server kept the header from the program"
+	is "$(svc_image web)" local/app:v1 "... and nothing changed"
+}
+
 # ws_create_web: the service ws_cases deploys to (web): local/app:v1, one
 # replica, quick rolling updates.
 ws_create_web() {

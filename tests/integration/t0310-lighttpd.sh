@@ -8,21 +8,17 @@ set -eu
 # shellcheck source-path=SCRIPTDIR source=../webserver.sh
 . "${0%/*}/../webserver.sh"
 
-ws_setup
-ws_create_web
-ws_create_slow
 # lighttpd runs the program as its own user.
-ws_config www-data
+ws_setup_for www-data
 
 # --- mod_cgi ----------------------------------------------------------------
 ws_lighttpd_start lighttpd-cgi "$WS_EXAMPLES/lighttpd-cgi/50-deployer.conf"
 ws_cases "lighttpd mod_cgi"
 ws_wait_case "lighttpd mod_cgi"
 ws_stop lighttpd-cgi
-sed 's/^server.max-write-idle = 960$/server.max-write-idle = 2/' \
-    "$WS_EXAMPLES/lighttpd-cgi/50-deployer.conf" >"$WORK/short-cgi.conf"
-is "$(grep -c '^server.max-write-idle = 2$' "$WORK/short-cgi.conf")" 1 \
-    "mod_cgi: the example with server.max-write-idle lowered"
+ws_lowered "$WS_EXAMPLES/lighttpd-cgi/50-deployer.conf" "$WORK/short-cgi.conf" \
+    's/^server.max-write-idle = 960$/server.max-write-idle = 2/' \
+    '^server.max-write-idle = 2$'
 ws_lighttpd_start lighttpd-cgi-short "$WORK/short-cgi.conf"
 # With mod_cgi, lighttpd 1.4.69 applies it to requests without a body
 # only, such as a rollback; it does not cut a PUT.
@@ -49,10 +45,10 @@ is "${again[*]}" "${pids[*]}" \
 is "$(ws_proc_ids "${pids[0]}")" "www-data docker docker" \
     "mod_fastcgi: they run as lighttpd's user and group"
 ws_stop lighttpd-fcgi
-sed 's/^server.max-write-idle = 960$/server.max-write-idle = 2/' \
-    "$WS_EXAMPLES/lighttpd-fastcgi/50-deployer.conf" >"$WORK/short-fcgi.conf"
-is "$(grep -c '^server.max-write-idle = 2$' "$WORK/short-fcgi.conf")" 1 \
-    "mod_fastcgi: the example with server.max-write-idle lowered"
+ws_lowered "$WS_EXAMPLES/lighttpd-fastcgi/50-deployer.conf" \
+    "$WORK/short-fcgi.conf" \
+    's/^server.max-write-idle = 960$/server.max-write-idle = 2/' \
+    '^server.max-write-idle = 2$'
 ws_rundir run-lighttpd www-data
 ws_lighttpd_start lighttpd-fcgi-short "$WORK/short-fcgi.conf" \
     LIGHTTPD_RUNDIR="$WORK/run-lighttpd"

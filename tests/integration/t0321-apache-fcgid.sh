@@ -8,11 +8,8 @@ set -eu
 # shellcheck source-path=SCRIPTDIR source=../webserver.sh
 . "${0%/*}/../webserver.sh"
 
-ws_setup
-ws_create_web
-ws_create_slow
 # mod_fcgid runs the program as Apache's user.
-ws_config www-data
+ws_setup_for www-data
 site=$WS_EXAMPLES/apache-fcgid/deployer-site.conf
 export APACHE_MODS=fcgid
 
@@ -40,11 +37,7 @@ grep -v '^[[:space:]]*FcgidPassHeader Authorization' "$site" \
 is "$(grep -c '^[[:space:]]*\(FcgidPassHeader\|CGIPassAuth\)' \
     "$WORK/no-passheader.conf")" 0 "the site without its FcgidPassHeader line"
 ws_apache_start apache-nopass "$WORK/no-passheader.conf"
-AUTH=$WS_TOKEN hreq PUT /service/web '{"image": "local/app:v2"}'
-is "$STATUS" 401 "without FcgidPassHeader: the right token gets 401"
-is "$(json_get error)" "missing Authorization header" \
-    "... because Apache kept the header from the program"
-is "$(svc_image web)" local/app:v1 "... and nothing changed"
+ws_token_withheld "without FcgidPassHeader"
 ws_stop apache-nopass
 
 # ... and with CGIPassAuth On in the <Location> instead, as the site says.
@@ -58,9 +51,8 @@ is "$STATUS" 200 "with CGIPassAuth On instead: 200"
 is "$(svc_image web)" local/app:v2 "... deployed"
 ws_stop apache-passauth
 
-sed 's/IOTimeout 960$/IOTimeout 2/' "$site" >"$WORK/short.conf"
-is "$(grep -c 'IOTimeout 2$' "$WORK/short.conf")" 1 \
-    "the site with the IOTimeout lowered"
+ws_lowered "$site" "$WORK/short.conf" 's/IOTimeout 960$/IOTimeout 2/' \
+    'IOTimeout 2$'
 ws_apache_start apache-short "$WORK/short.conf"
 ws_timeout_case "apache mod_fcgid"
 ws_stop apache-short
