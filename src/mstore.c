@@ -31,11 +31,15 @@ struct ms_slot {
 	uint64_t c[MS_SLOT_COUNTERS];
 };
 
-struct ms_file {
+struct ms_head {
 	char magic[16];
 	uint32_t version;
 	uint32_t size;    /* sizeof(struct ms_file): the layout */
 	uint64_t created; /* unix seconds */
+};
+
+struct ms_file {
+	struct ms_head h;
 	uint64_t globals[MS_GLOBALS];
 	struct ms_slot slots[MS_SLOTS + 1]; /* the last: MS_OVERFLOW */
 };
@@ -46,7 +50,7 @@ struct ms_file {
 static int
 create(const char *path, const char **errstr)
 {
-	struct ms_file head;
+	struct ms_head head;
 	char tmp[4096];
 	int fd, rc = -1, saved;
 
@@ -61,14 +65,13 @@ create(const char *path, const char **errstr)
 		*errstr = "cannot create the file";
 		return -1;
 	}
-	memset(&head, 0, offsetof(struct ms_file, globals));
+	memset(&head, 0, sizeof(head));
 	memcpy(head.magic, MS_MAGIC, sizeof(head.magic));
 	head.version = MS_VERSION;
 	head.size = (uint32_t)sizeof(struct ms_file);
 	head.created = (uint64_t)time(NULL);
 	if (ftruncate(fd, (off_t)sizeof(struct ms_file)) == -1 ||
-	    pwrite(fd, &head, offsetof(struct ms_file, globals), 0) !=
-	        (ssize_t)offsetof(struct ms_file, globals))
+	    pwrite(fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		*errstr = "cannot write the file";
 	else if (link(tmp, path) == -1 && errno != EEXIST)
 		*errstr = "cannot link the new file into place";
@@ -82,10 +85,10 @@ create(const char *path, const char **errstr)
 }
 
 static int
-usable(const struct ms_file *f)
+usable(const struct ms_head *h)
 {
-	return memcmp(f->magic, MS_MAGIC, sizeof(f->magic)) == 0 &&
-	    f->version == MS_VERSION && f->size == sizeof(struct ms_file);
+	return memcmp(h->magic, MS_MAGIC, sizeof(h->magic)) == 0 &&
+	    h->version == MS_VERSION && h->size == sizeof(struct ms_file);
 }
 
 /* Closes fd keeping errno, for the caller's log line. */
@@ -103,6 +106,7 @@ close_fail(int fd, const char **errstr, const char *why)
 int
 mstore_open(struct mstore *m, const char *path, const char **errstr)
 {
+	struct ms_head head;
 	struct stat st;
 	void *p;
 	int fd;
@@ -126,17 +130,18 @@ mstore_open(struct mstore *m, const char *path, const char **errstr)
 		    "not a metrics file of this "
 		    "version (size)");
 	}
-	p = mmap(NULL, sizeof(struct ms_file), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return close_fail(fd, errstr, "cannot map the file");
-	if (!usable(p)) {
-		munmap(p, sizeof(struct ms_file));
+	/* The header is checked before anything is mapped. */
+	if (pread(fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    !usable(&head)) {
 		errno = EINVAL;
 		return close_fail(fd, errstr,
 		    "not a metrics file of this "
 		    "version (header)");
 	}
+	p = mmap(NULL, sizeof(struct ms_file), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return close_fail(fd, errstr, "cannot map the file");
 	m->fd = fd;
 	m->f = p;
 	m->dev = (uint64_t)st.st_dev;
