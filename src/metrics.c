@@ -166,10 +166,9 @@ static char store_path[4096];
 static int
 metrics_path(const struct config *c, char *path, size_t len)
 {
-	return c != NULL && c->state_dir != NULL &&
-	        (size_t)snprintf(path, len, "%s/metrics", c->state_dir) < len
-	    ? 0
-	    : -1;
+	if (c == NULL || c->state_dir == NULL)
+		return -1;
+	return path_join(path, len, c->state_dir, "metrics");
 }
 
 /* The shared counters, or NULL (*errstr says why).  A missing state

@@ -20,15 +20,12 @@ int
 registry_default_path(char *out, size_t outlen)
 {
 	const char *d = getenv("DOCKER_CONFIG"), *h = getenv("HOME");
-	int n;
 
 	if (d != NULL && *d != '\0')
-		n = snprintf(out, outlen, "%s/config.json", d);
-	else if (h != NULL && *h != '\0')
-		n = snprintf(out, outlen, "%s/.docker/config.json", h);
-	else
-		return -1;
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+		return path_join(out, outlen, d, "config.json");
+	if (h != NULL && *h != '\0')
+		return path_join(out, outlen, h, ".docker/config.json");
+	return -1;
 }
 
 /* The server part of an auths key: no scheme, no path. */
