@@ -29,18 +29,14 @@
 static void
 settings(struct config *c, const char *path, int keyed, unsigned refused_max)
 {
-	const char *conf = tmp_path("d.conf"), *key = tmp_path("audit.key");
-	char text[1024], err[256];
+	const char *key = tmp_path("audit.key");
+	char text[1024];
 
 	write_file(key, AUDIT_KEY, strlen(AUDIT_KEY));
 	snprintf(text, sizeof(text), "token = s3cret\naudit_file = %s\n"
 	    "audit_refused_max = %u\n%s%s\n", path, refused_max,
 	    keyed ? "audit_key_file = " : "", keyed ? key : "");
-	write_file(conf, text, strlen(text));
-	if (cfg_load(c, conf, 1, NULL, NULL, err, sizeof(err)) == -1) {
-		printf("Bail out! settings: %s\n", err);
-		exit(1);
-	}
+	unit_settings(c, text);
 }
 
 static void

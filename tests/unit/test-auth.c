@@ -55,8 +55,8 @@ hashed(const char *secret)
 static void
 load_settings(void)
 {
-	char text[2048], err[256];
-	const char *key = tmp_path("hmac.key"), *conf = tmp_path("d.conf");
+	char text[2048];
+	const char *key = tmp_path("hmac.key");
 	const char *sock = tmp_path("nobody-listens.sock");
 
 	write_file(key, KEY "\n", strlen(KEY) + 1);
@@ -69,11 +69,7 @@ load_settings(void)
 	    "docker_host = unix://%s\n",
 	    hashed("ci-secret"), hashed("ops-secret"), hashed("m-secret"),
 	    hashed("signed-secret"), key, hashed("gh-secret"), key, sock);
-	write_file(conf, text, strlen(text));
-	if (cfg_load(&cfg, conf, 1, NULL, NULL, err, sizeof(err)) == -1) {
-		printf("Bail out! settings: %s\n", err);
-		exit(1);
-	}
+	unit_settings(&cfg, text);
 }
 
 /* A fresh request: the environment holds only what a test sets. */

@@ -17,20 +17,6 @@
 
 static struct config cfg;
 
-static void
-load_settings(void)
-{
-	const char *conf = tmp_path("d.conf");
-	const char *text = "token = s3cret\nwait_max = 600\n";
-	char err[256];
-
-	write_file(conf, text, strlen(text));
-	if (cfg_load(&cfg, conf, 1, NULL, NULL, err, sizeof(err)) == -1) {
-		printf("Bail out! settings: %s\n", err);
-		exit(1);
-	}
-}
-
 /* body_parse on n bytes of text as the body of action a, for the service
  * "web"; the request stays for the caller to look at and free. */
 static int
@@ -208,7 +194,7 @@ int
 main(void)
 {
 	tmp_dir("test-body");
-	load_settings();
+	unit_settings(&cfg, "token = s3cret\nwait_max = 600\n");
 	test_deploy();
 	test_deploy_refused();
 	test_limits();

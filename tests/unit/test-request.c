@@ -24,20 +24,6 @@
 
 static struct config cfg;
 
-static void
-load_settings(void)
-{
-	const char *conf = tmp_path("d.conf");
-	const char *text = "token = s3cret\nmax_body = 1000\nwait_max = 600\n";
-	char err[256];
-
-	write_file(conf, text, strlen(text));
-	if (cfg_load(&cfg, conf, 1, NULL, NULL, err, sizeof(err)) == -1) {
-		printf("Bail out! settings: %s\n", err);
-		exit(1);
-	}
-}
-
 /* A CGI request (its environment as given) for action a. */
 static int
 cgi(struct io *io, struct request *r, enum action a)
@@ -391,7 +377,7 @@ int
 main(void)
 {
 	tmp_dir("test-request");
-	load_settings();
+	unit_settings(&cfg, "token = s3cret\nmax_body = 1000\nwait_max = 600\n");
 	test_query();
 	test_body();
 	test_params();

@@ -39,40 +39,30 @@ service_of(char *raw, struct service *svc, uint64_t force_update)
 	}
 }
 
-/* The string at path in the JSON in b, or "" (static). */
+/* The value at path in the JSON in b, or "" (static): its raw text, or
+ * with unquote a string's contents. */
 static const char *
-str_at(const struct buf *b, const char *const *path)
+value_at(const struct buf *b, const char *const *path, int unquote)
 {
 	static char out[512];
 	struct json_span sp;
-	size_t n;
+	size_t n, skip;
 
 	out[0] = '\0';
-	if (json_find(buf_str(b), b->len, path, &sp) == 0 &&
-	    sp.type == JSON_STRING) {
-		n = sp.len - 2 < sizeof(out) - 1 ? sp.len - 2 : sizeof(out) - 1;
-		memcpy(out, buf_str(b) + sp.off + 1, n);
-		out[n] = '\0';
-	}
+	if (json_find(buf_str(b), b->len, path, &sp) != 0 ||
+	    (unquote && sp.type != JSON_STRING))
+		return out;
+	skip = unquote ? 1 : 0;
+	n = sp.len - 2 * skip;
+	if (n > sizeof(out) - 1)
+		n = sizeof(out) - 1;
+	memcpy(out, buf_str(b) + sp.off + skip, n);
+	out[n] = '\0';
 	return out;
 }
 
-/* The raw text of the value at path, or "" (static). */
-static const char *
-raw_at(const struct buf *b, const char *const *path)
-{
-	static char out[512];
-	struct json_span sp;
-	size_t n;
-
-	out[0] = '\0';
-	if (json_find(buf_str(b), b->len, path, &sp) == 0) {
-		n = sp.len < sizeof(out) - 1 ? sp.len : sizeof(out) - 1;
-		memcpy(out, buf_str(b) + sp.off, n);
-		out[n] = '\0';
-	}
-	return out;
-}
+#define str_at(b, path) value_at((b), (path), 1)
+#define raw_at(b, path) value_at((b), (path), 0)
 
 static const char *const p_image[] = { "TaskTemplate", "ContainerSpec", "Image",
 	NULL };

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "util.h"
 #include "unit.h"
 
@@ -352,4 +353,17 @@ stdin_from(const char *path)
 	dup2(fd, STDIN_FILENO);
 	close(fd);
 	return 0;
+}
+
+void
+unit_settings(struct config *c, const char *text)
+{
+	const char *conf = tmp_path("d.conf");
+	char err[256];
+
+	if (write_file(conf, text, strlen(text)) == -1 ||
+	    cfg_load(c, conf, 1, NULL, NULL, err, sizeof(err)) == -1) {
+		printf("Bail out! settings: %s\n", err);
+		exit(1);
+	}
 }

@@ -38,6 +38,11 @@ const char *tmp_path(const char *name);
 /* Removes the temporary directory now. */
 void tmp_remove(void);
 
+struct config;
+/* Loads the settings text as a configuration file (d.conf in the
+ * temporary directory) into c; bails out of the test if it fails. */
+void unit_settings(struct config *c, const char *text);
+
 /* Writes n bytes to path (0600): 0 or -1. */
 int write_file(const char *path, const void *data, size_t n);
 /* The whole file, NUL-terminated (the caller frees it), or NULL. */
