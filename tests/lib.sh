@@ -54,7 +54,7 @@
 #   FCGI_ARGS    arguments for the deployer under fcgi_start
 #   CGI_TIMEOUT  seconds a CGI or FastCGI request may take (default 60)
 #   DEPLOYER     the program (default $top_builddir/src/deployer)
-#   TEST_TIMEOUT seconds the whole test may take (default 1500, 0: none);
+#   TEST_TIMEOUT seconds the whole test may take (default 900, 0: none);
 #                then what it runs is stopped and the test bails out
 # Values in these lists cannot contain spaces.
 
@@ -329,8 +329,8 @@ if [ ${#WORK} -gt 60 ]; then
 fi
 export WORK
 
-# TEST_TIMEOUT: seconds a whole test may take (default 1500; 0: no limit).
-TEST_TIMEOUT=${TEST_TIMEOUT:-1500}
+# TEST_TIMEOUT: seconds a whole test may take (default 900; 0: no limit).
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 if [ "$TEST_TIMEOUT" != 0 ]; then
 	_lib_watchdog "$TEST_TIMEOUT" </dev/null >/dev/null 2>&1 &
 	_lib_watchdog_pid=$!
@@ -428,30 +428,25 @@ svc_containers() {
 
 # ---------------------------------------------------------------- requests
 
-# _lib_words VALUE: the words of VALUE, one per line.
-_lib_words() {
-	local -a w
-	read -ra w <<<"$1"
-	[ ${#w[@]} -eq 0 ] || printf '%s\n' "${w[@]}"
-}
-
 # _lib_settings: fill _settings with the process environment for the
 # deployer: CGI_ENV, plus sanitizer options when the test run has them.
 _lib_settings() {
 	local v
+	local -a w
 	_settings=()
 	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 		[ -z "${!v-}" ] || _settings+=("$v=${!v}")
 	done
-	mapfile -t -O ${#_settings[@]} _settings < <(_lib_words "${CGI_ENV-}")
+	read -ra w <<<"${CGI_ENV-}"
+	_settings+=("${w[@]}")
 }
 
 # _lib_request METHOD PATH [BODY]: fill _req with the request variables a
 # web server passes (RFC 3875 §4.1) and write the body to $WORK/request.
 # PATH may carry ?QUERY.  PATH_INFO is used as given (servers decode it).
 _lib_request() {
-	local method=$1 path=$2 pi qs='' v skip
-	local -a req
+	local method=$1 path=$2 pi qs='' v skip LC_ALL=C
+	local -a req extra unset
 	pi=${path%%\?*}
 	[ "$pi" = "$path" ] || qs=${path#*\?}
 	req=(REQUEST_METHOD="$method" PATH_INFO="$pi" QUERY_STRING="$qs"
@@ -462,16 +457,21 @@ _lib_request() {
 	    HTTP_HOST=localhost)
 	if [ $# -ge 3 ]; then
 		printf '%s' "$3" >"$WORK/request"
-		req+=(CONTENT_LENGTH="$(wc -c <"$WORK/request")"
+		# In bytes (LC_ALL=C): what the body file holds.
+		req+=(CONTENT_LENGTH="${#3}"
 		    CONTENT_TYPE="${CONTENT_TYPE_REQ:-application/json}")
 	else
 		: >"$WORK/request"
 	fi
 	[ -z "${AUTH+set}" ] || req+=(HTTP_AUTHORIZATION="$AUTH")
-	mapfile -t -O ${#req[@]} req < <(_lib_words "${REQ_ENV-}")
+	# Builtins only: this runs thousands of times (t0450), and every
+	# fork here would be one more child for bash to reap.
+	read -ra extra <<<"${REQ_ENV-}"
+	read -ra unset <<<"${REQ_UNSET-}"
+	req+=("${extra[@]}")
 	_req=()
 	for v in "${req[@]}"; do
-		for skip in $(_lib_words "${REQ_UNSET-}"); do
+		for skip in "${unset[@]}"; do
 			[ "${v%%=*}" != "$skip" ] || continue 2
 		done
 		_req+=("$v")

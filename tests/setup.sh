@@ -28,7 +28,7 @@ packages=(
 	docker-registry apache2-utils openssl
 	# test tools: the stack needs ip/ss (iproute2), ps (procps),
 	# unshare/nsenter (util-linux)
-	curl socat jq shellcheck iproute2 procps util-linux
+	curl socat jq shellcheck iproute2 procps util-linux perl
 	# metrics: a real Prometheus scrapes the program, promtool checks it
 	prometheus
 	# make lint: static analysis and the format check

@@ -38,72 +38,38 @@ CGI_ENV="DEPLOYER_CONFIG=$WORK/deployer.conf DOCKER_HOST=$DOCKER_HOST NOTIFY_FLA
 svc_create blog local/app:v1 --label deployer.allowUpdates=true \
     --replicas 0 >/dev/null
 
-# once N METHOD PATH [BODY]: one CGI run with allocation N failing,
-# straight to the program (run_cgi's bookkeeping, thousands of times,
-# would cost more than the runs); its answer and stderr in $WORK.
-once() {
-	local n=$1 _req _settings
+# sweep NAME [SIGN] METHOD PATH [BODY]: the request with allocation N
+# failing, for N = 1, 2, ... until a run makes no failing allocation
+# (tests/tools/alloc-sweep; SIGN signs each run anew).  Every run must
+# answer and stay clean.
+sweep() {
+	local name=$1 sign='' out rc=0 _req _settings
 	shift
+	case $1 in
+	*:*) sign=$1 && shift ;;
+	esac
 	_lib_request "$@"
 	_lib_settings
-	CGI_EXIT=0
-	timeout -k 5 "$RUN_TIMEOUT" env -i "${_req[@]}" "${_settings[@]}" \
-	    FAILALLOC_AT="$n" FAILALLOC_COUNT="$WORK/count" "$FAIL" \
-	    <"$WORK/request" \
-	    >"$WORK/response" 2>"$WORK/stderr" || CGI_EXIT=$?
+	out=$(perl "$top_srcdir/tests/tools/alloc-sweep" "$FAIL" "$WORK" \
+	    "$MAX_N" "$RUN_TIMEOUT" ${sign:+"$sign"} -- "${_req[@]}" "${_settings[@]}") ||
+	    rc=$?
+	if [ "$rc" = 0 ]; then
+		pass "$name: each of its $out allocations may fail"
+	else
+		fail "$name: each allocation may fail" "$out"
+	fi
 }
 
-# signed N: a signed deploy with allocation N failing; each N signs
-# another time within the window, so that every signature is new.
-signed() {
-	local body='{"image": "local/app:v1", "force": true}' t sig
-	t=$(($(date +%s) - 250 + $1))
-	sig=$(printf '%s\nPUT\n/service/blog\n%s' "$t" "$body" |
-	    openssl dgst -sha256 -hmac "$(head -c -1 "$KEY")" | sed 's/.* //')
-	AUTH=$SIGNED REQ_ENV="HTTP_X_DEPLOYER_SIGNATURE=t=$t,v1=$sig" \
-	    once "$1" PUT /service/blog "$body"
-}
-
-# sweep NAME CMD...: runs CMD N ... for N = 1, 2, ... until a run makes
-# no failing allocation; every run must answer and stay clean.
-sweep() {
-	local name=$1 bad='' count=0 failed=1 first n=1
-	shift
-	while [ "$n" -le "$MAX_N" ]; do
-		rm -f "$WORK/count"
-		"$@" "$n"
-		first=$(head -c 7 "$WORK/response")
-		if [ "$CGI_EXIT" != 0 ] || [ "$first" != "Status:" ] ||
-		    grep -qE 'Sanitizer|runtime error' "$WORK/stderr"; then
-			bad="allocation $n: exit $CGI_EXIT, answer '$first'"
-			[ "$CGI_EXIT" != 124 ] ||
-			    bad="allocation $n: no answer in $RUN_TIMEOUT s"
-			_lib_tail "stderr at allocation $n" "$WORK/stderr" 30
-			break
-		fi
-		read -r count failed <"$WORK/count" || count=0 failed=1
-		[ "$failed" = 1 ] || break
-		n=$((n + 1))
-	done
-	[ "$failed" = 0 ] || [ -n "$bad" ] || bad="more than $MAX_N allocations"
-	is "$bad" "" "$name: each of its $count allocations may fail"
-}
-
-# req METHOD PATH [BODY] N: once, with N last (as sweep calls it).
-req() {
-	local n=${*: -1}
-	once "$n" "${@:1:$#-1}"
-}
-
-AUTH=$TOKEN sweep "deploy" req PUT /service/blog \
+AUTH=$TOKEN sweep "deploy" PUT /service/blog \
     '{"image": "local/app:v2", "force": true}'
-AUTH=$TOKEN sweep "rollback" req POST /service/blog/rollback
-AUTH=$TOKEN sweep "status" req GET /service/blog
-AUTH=$TOKEN sweep "a hostile body" req PUT /service/blog '{"image": "UPPER"}'
-AUTH=wrong sweep "an unknown token" req PUT /service/blog '{"image": "x:1"}'
-sweep "health" req GET /health
+AUTH=$TOKEN sweep "rollback" POST /service/blog/rollback
+AUTH=$TOKEN sweep "status" GET /service/blog
+AUTH=$TOKEN sweep "a hostile body" PUT /service/blog '{"image": "UPPER"}'
+AUTH=wrong sweep "an unknown token" PUT /service/blog '{"image": "x:1"}'
+sweep "health" GET /health
 # The replay store in the swarm; the window allows 500 distinct times.
-MAX_N=500 sweep "a signed deploy" signed
+AUTH=$SIGNED MAX_N=500 sweep "a signed deploy" "$KEY:PUT:/service/blog" \
+    PUT /service/blog '{"image": "local/app:v1", "force": true}'
 
 check "the audit chain survived every failure" "$DEPLOYER" --verify-audit \
     "$WORK/audit.log"
