@@ -263,11 +263,8 @@ _lib_exit() {
 		# Every stack in the work dir: stack_up's, and any a test
 		# started itself.  If one cannot be stopped, removing the
 		# directory would only delete what stack_stop needs.
-		local marker keep=${KEEP_WORK-}
-		for marker in "$WORK"/*/.stack; do
-			[ -f "$marker" ] || continue
-			stack_stop "${marker%/.stack}" || { rc=1; keep=1; }
-		done
+		local keep=${KEEP_WORK-}
+		_lib_stop_stacks || { rc=1; keep=1; }
 		if [ "$keep" = 1 ]; then
 			printf 'work dir kept: %s\n' "$WORK" >&2
 		else
@@ -277,8 +274,20 @@ _lib_exit() {
 	exit "$rc"
 }
 
-# _lib_kill_tree PID: TERM to PID's descendants, deepest first, but not to
-# the watchdog itself nor to a stack's daemons (stack_stop stops those).
+# _lib_stop_stacks: stop every stack in $WORK (stack_up's, and any a test
+# started itself); 1 if one could not be stopped.
+_lib_stop_stacks() {
+	local marker rc=0
+	for marker in "$WORK"/*/.stack; do
+		[ -f "$marker" ] || continue
+		stack_stop "${marker%/.stack}" || rc=1
+	done
+	return "$rc"
+}
+
+# _lib_kill_tree PID [SIGNAL]: SIGNAL (TERM) to PID's descendants,
+# deepest first, but not to the watchdog itself nor to a stack's daemons
+# (stack_stop stops those).
 _lib_kill_tree() {
 	local p
 	for p in $(pgrep -P "$1"); do
@@ -286,8 +295,8 @@ _lib_kill_tree() {
 		case $(ps -o comm= -p "$p") in
 		dockerd | containerd*) continue ;;
 		esac
-		_lib_kill_tree "$p"
-		kill -TERM "$p" 2>/dev/null || true
+		_lib_kill_tree "$p" "${2:-TERM}"
+		kill "-${2:-TERM}" "$p" 2>/dev/null || true
 	done
 }
 
@@ -309,6 +318,21 @@ _lib_watchdog() {
 	pgrep -a -P $$ | grep -v "^$BASHPID " >"$WORK/.watchdog" || true
 	kill -TERM $$ 2>/dev/null
 	_lib_kill_tree $$
+	# A shell that does not stop within 20 s is stuck where no trap runs
+	# (bash waiting for a child it has already reaped): then the
+	# watchdog says so on the test's output, cleans up and kills it.
+	for s in $(seq 20); do
+		sleep 1
+		kill -0 $$ 2>/dev/null || exit 0
+	done
+	_tap_out() {
+		printf '%s\n' "$@" >"/proc/$$/fd/$_tap_fd"
+	}
+	_tap_out "Bail out! ${0##*/} ran longer than TEST_TIMEOUT=$TEST_TIMEOUT s and did not stop; it was running: $(tr '\n' ';' <"$WORK/.watchdog")"
+	_lib_kill_tree $$ KILL
+	_lib_stop_stacks
+	rm -rf --one-file-system -- "$WORK"
+	kill -KILL $$
 	exit 0
 }
 

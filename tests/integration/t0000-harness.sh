@@ -84,6 +84,17 @@ check "... long before the command would have ended ($((t1 - t0)) s)" \
     [ $((t1 - t0)) -lt 60 ]
 check "... and nothing of it is left" ! pgrep -f '^sleep 120$'
 
+# A shell that cannot stop (its command ignores TERM, so its trap never
+# runs): the watchdog says so, cleans up and kills it.
+# shellcheck disable=SC2016 # $SIG is Perl's
+TEST_TIMEOUT=2 lib_case stuck 'pass "first"' \
+    'perl -e '\''$SIG{TERM} = "IGNORE"; sleep 120; print "t0000-stuck\n"'\' \
+    'pass "never"' 'done_testing'
+like "$CASE_RC" '^[1-9]' "TEST_TIMEOUT: a test that cannot stop fails"
+like "$CASE_OUT" 'Bail out!.*ran longer than TEST_TIMEOUT=2 s and did not stop' \
+    "... the watchdog says so"
+check "... and nothing of it is left" ! pgrep -f 't0000-stuck'
+
 lib_case exits 'at_exit "echo first added"' 'at_exit "echo second added"' \
     'pass "x"' 'done_testing'
 like "$CASE_OUT" $'1..1\nsecond added\nfirst added' "at_exit: runs last-added first"
