@@ -74,15 +74,16 @@ like "$CASE_OUT" "Bail out!.*ok is not a shell assertion: use check" \
 
 # A hung command: the watchdog stops it and the test, and says what ran.
 t0=$(date +%s)
-TEST_TIMEOUT=2 lib_case hang 'pass "first"' 'sleep 120' 'pass "never"' \
+# (exec -a: a name of its own, so that other tests' sleeps do not count)
+TEST_TIMEOUT=2 lib_case hang 'pass "first"' '(exec -a t0000-hung sleep 120)' 'pass "never"' \
     'done_testing'
 t1=$(date +%s)
 like "$CASE_RC" '^[1-9]' "TEST_TIMEOUT: a hung test fails"
-like "$CASE_OUT" 'Bail out!.*ran longer than TEST_TIMEOUT=2 s.*sleep 120' \
+like "$CASE_OUT" 'Bail out!.*ran longer than TEST_TIMEOUT=2 s.*t0000-hung 120' \
     "... naming what it was running"
 check "... long before the command would have ended ($((t1 - t0)) s)" \
     [ $((t1 - t0)) -lt 60 ]
-check "... and nothing of it is left" ! pgrep -f '^sleep 120$'
+check "... and nothing of it is left" ! pgrep -f '^t0000-hung 120$'
 
 # A shell that cannot stop (its command ignores TERM, so its trap never
 # runs): the watchdog says so, cleans up and kills it.
