@@ -222,6 +222,7 @@ _lib_tail() {
 _lib_exit() {
 	local rc=$1
 	trap - ERR INT TERM
+	trap '' PIPE
 	set +eE
 	if [ -n "$_lib_watchdog_pid" ]; then
 		pkill -TERM -P "$_lib_watchdog_pid"
@@ -343,6 +344,9 @@ trap _lib_on_err ERR
 trap '_lib_exit $?' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# The reader of the TAP output gone (make check interrupted): clean up
+# all the same instead of dying at the next line written.
+trap 'exit 141' PIPE
 
 # The work dir: short, because unix socket paths (the FastCGI socket, the
 # stack's docker socket) must stay under 108 bytes.
