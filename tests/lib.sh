@@ -307,7 +307,7 @@ _lib_kill_tree() {
 # line.  A hung test fails on its own instead of holding make check
 # until CI's limit.
 _lib_watchdog() {
-	local s
+	local s i
 	trap - ERR EXIT INT
 	# The TAP descriptor is the test's stdout: holding it would keep a
 	# reader of that stdout waiting for the sleep.
@@ -316,13 +316,14 @@ _lib_watchdog() {
 	s=$!
 	trap 'kill "$s" 2>/dev/null; exit 0' TERM
 	wait "$s" || exit 0
+	trap 'exit 0' TERM
 	pgrep -a -P $$ | grep -v "^$BASHPID " >"$WORK/.watchdog" || true
 	kill -TERM $$ 2>/dev/null
 	_lib_kill_tree $$
 	# A shell that does not stop within 20 s is stuck where no trap runs
 	# (bash waiting for a child it has already reaped): then the
 	# watchdog says so on the test's output, cleans up and kills it.
-	for s in $(seq 20); do
+	for i in $(seq 20); do
 		sleep 1
 		kill -0 $$ 2>/dev/null || exit 0
 	done
