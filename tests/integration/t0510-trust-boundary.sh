@@ -237,8 +237,16 @@ is "$(svc_image blog)" local/app:v3 "... and nothing changed"
 cp "$WORK/deployer.conf" "$WORK/limit.conf"
 sed -i "s|^audit_file = .*|audit_file = $WORK/refused.log|" "$WORK/limit.conf"
 echo "audit_refused_max = 3" >>"$WORK/limit.conf"
-for _ in $(seq 10); do
-	CGI_ENV="DEPLOYER_CONFIG=$WORK/limit.conf" AUTH=wrong run_cgi GET /service/blog
+# The gate counts per minute of the clock: ten refusals that straddle a
+# minute's end are tried again (a fresh file), whatever the machine's speed.
+for attempt in 1 2 3; do
+	rm -f "$WORK/refused.log" "$WORK/refused.log.refused"
+	m0=$((EPOCHSECONDS / 60))
+	for _ in $(seq 10); do
+		CGI_ENV="DEPLOYER_CONFIG=$WORK/limit.conf" AUTH=wrong run_cgi GET /service/blog
+	done
+	[ $((EPOCHSECONDS / 60)) != "$m0" ] || break
+	diag "attempt $attempt crossed a minute boundary"
 done
 is "$STATUS" 401 "a flood of wrong tokens: 401"
 is "$(grep -c unauthenticated "$WORK/refused.log")" 3 "... three lines in the minute"
