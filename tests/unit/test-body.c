@@ -16,20 +16,26 @@
 #include "../tap.h"
 
 static struct config cfg;
+static struct io io; /* the requests' (CGI): it outlives each of them */
 
-/* body_parse on n bytes of text as the body of action a, for the service
- * "web"; the request stays for the caller to look at and free. */
+/* A request of action a for the service "web" with n bytes of text as
+ * its body, not parsed yet; the caller frees it. */
 static int
-parse_n(enum action a, const char *text, size_t n, struct request *r)
+prepare(enum action a, const char *text, size_t n, struct request *r)
 {
-	struct io io;
-
 	memset(&io, 0, sizeof(io));
 	if (req_init(r, &io, NULL, &cfg, NULL) == -1)
 		return -1;
 	r->action = a;
 	strcpy(r->service, "web");
-	if (buf_add(&r->body, text, n) == -1)
+	return buf_add(&r->body, text, n);
+}
+
+/* body_parse on such a request; it stays for the caller to look at. */
+static int
+parse_n(enum action a, const char *text, size_t n, struct request *r)
+{
+	if (prepare(a, text, n, r) == -1)
 		return -1;
 	return body_parse(r);
 }
@@ -150,20 +156,11 @@ test_limits(void)
 	req_free(&r);
 
 	/* The query asked already: the body may not ask again. */
-	memset(&r, 0, sizeof(r));
-	{
-		struct io io;
-
-		memset(&io, 0, sizeof(io));
-		req_init(&r, &io, NULL, &cfg, NULL);
-		r.action = ACT_DEPLOY;
-		strcpy(r.service, "web");
-		r.wait_s = 10;
-		buf_add(&r.body, "{\"image\": \"a:1\", \"wait\": 5}", 27);
-		ok(body_parse(&r) == -1 && strstr(r.error, "both") != NULL,
-		    "wait in the query and the body (%s)", r.error);
-		req_free(&r);
-	}
+	prepare(ACT_DEPLOY, "{\"image\": \"a:1\", \"wait\": 5}", 27, &r);
+	r.wait_s = 10;
+	ok(body_parse(&r) == -1 && strstr(r.error, "both") != NULL,
+	    "wait in the query and the body (%s)", r.error);
+	req_free(&r);
 }
 
 static void
