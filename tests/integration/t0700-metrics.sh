@@ -92,7 +92,10 @@ pq() {
 prom_wait_scrape() {
 	local i t
 	for ((i = 0; i < 600; i++)); do
-		t=$(pq 'timestamp(up{job="deployer"} == 1)')
+		# timestamp() of the selector itself: of an expression
+		# (up == 1) Prometheus 2.42 gives the evaluation time, which
+		# would pass before any new scrape.
+		t=$(pq 'timestamp(up{job="deployer"}) and up{job="deployer"} == 1')
 		if [ "$t" != none ] && [ "${t%.*}" -gt "$1" ]; then
 			return 0
 		fi
