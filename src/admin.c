@@ -232,6 +232,7 @@ check_notify(const struct config *cfg)
 		[NF_REMOTE_ADDR] = "192.0.2.1",
 		[NF_TOKEN_NAME] = "ci",
 		[NF_TIME] = "2026-01-01T00:00:00Z",
+		[NF_STACK] = "",
 	};
 	struct bs_put_args a;
 	const char *errstr;

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "route.h"
+#include "stack.h"
 #include "status.h"
 
 /* Every action: route.c maps methods and paths to these. */
@@ -33,6 +34,8 @@ static const struct api_action actions[] = {
 	    CFG_ACT_METRICS, API_TOKEN, NULL, metrics_run },
 	[ACT_HISTORY] = { ACT_HISTORY, "history", "read the history of",
 	    CFG_ACT_STATUS, API_TOKEN | API_LIMIT, NULL, history_run },
+	[ACT_STACK] = { ACT_STACK, "stack", "release", CFG_ACT_DEPLOY,
+	    API_TOKEN | API_BODY | API_WAIT, body_parse, stack_run },
 };
 
 const struct api_action *
@@ -59,8 +62,8 @@ read_input(struct request *req, const struct api_action *a)
 	if (!(a->flags & API_WAIT) &&
 	    (req->wait_s != WAIT_NONE || req->dry_run))
 		return req_fail(req, 400,
-		    "wait and dry_run apply to deploys "
-		    "and rollbacks");
+		    "wait and dry_run apply to deploys, "
+		    "rollbacks and stack releases");
 	if ((a->flags & API_BODY) && req_read_body(req) == -1)
 		return -1;
 	/* Read in full: the deadline for sending it no longer applies. */

@@ -173,7 +173,7 @@ complete(cJSON *o, int failed)
 
 /* The members every record starts with. */
 static cJSON *
-new_record(const struct request *req, const char *phase)
+new_record(const struct request *req, const char *phase, const char *service)
 {
 	char when[40];
 	cJSON *o;
@@ -187,7 +187,8 @@ new_record(const struct request *req, const char *phase)
 	        json_put(o, "remote_addr", req->remote_addr) |
 	        json_put(o, "token", req->token_name) |
 	        json_put(o, "action", record_action(req->action)) |
-	        json_put(o, "service", req->service));
+	        json_put(o, "service", service) |
+	        (req->stack[0] != '\0' && json_put(o, "stack", req->stack)));
 }
 
 static const char *
@@ -360,46 +361,64 @@ out:
 }
 
 int
-audit_intent(const struct request *req, const char *service_id,
-    const char *old_image, const char *new_image, uint64_t version)
+audit_intent(const struct request *req, const struct change *c)
 {
 	cJSON *o;
 
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
-	if ((o = new_record(req, "intent")) != NULL)
+	if ((o = new_record(req, "intent", c->service)) != NULL)
 		o = complete(o,
-		    json_put(o, "service_id", service_id) |
-		        json_put(o, "old_image", old_image) |
-		        json_put(o, "new_image", new_image) |
-		        json_put(o, "digest", req->digest) |
-		        put_version(o, version));
+		    json_put(o, "service_id", c->service_id) |
+		        json_put(o, "old_image", c->prev_image) |
+		        json_put(o, "new_image", c->new_image) |
+		        json_put(o, "digest", c->digest) |
+		        put_version(o, c->version));
 	return append(req->cfg, o, 0, NULL);
+}
+
+/* The members an outcome record has after the common ones. */
+static cJSON *
+outcome_members(cJSON *o, const struct request *req, const struct change *c,
+    const char *outcome)
+{
+	return complete(o,
+	    json_put(o, "old_image", c->prev_image) |
+	        json_put(o, "new_image",
+	            c->new_image ? c->new_image : c->requested) |
+	        json_put(o, "digest", c->digest) | put_version(o, c->version) |
+	        json_put(o, "outcome", outcome) |
+	        (cJSON_AddNumberToObject(o, "status", req->status) == NULL) |
+	        (req->status >= 400 && json_put(o, "error", req->error)));
 }
 
 int
 audit_record(const struct request *req, char hash[17])
 {
+	struct change c;
 	cJSON *o;
 
 	hash[0] = '\0';
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
-	if ((o = new_record(req, "outcome")) != NULL)
-		o = complete(o,
-		    json_put(o, "old_image", req->prev_image) |
-		        json_put(o, "new_image",
-		            req->new_image      ? req->new_image
-		                : req->image[0] ? req->image
-		                                : NULL) |
-		        json_put(o, "digest", req->digest) |
-		        put_version(o, req->spec_version) |
-		        json_put(o, "outcome", outcome_word(req)) |
-		        (cJSON_AddNumberToObject(o, "status", req->status) ==
-		            NULL) |
-		        (req->status >= 400 &&
-		            json_put(o, "error", req->error)));
+	req_change(req, &c);
+	if (c.requested != NULL && c.requested[0] == '\0')
+		c.requested = NULL;
+	if ((o = new_record(req, "outcome", req->service)) != NULL)
+		o = outcome_members(o, req, &c, outcome_word(req));
 	return append(req->cfg, o, req->status == 401, hash);
+}
+
+int
+audit_member(const struct request *req, const struct change *c)
+{
+	cJSON *o;
+
+	if (req->cfg == NULL || req->cfg->audit_file == NULL)
+		return 0;
+	if ((o = new_record(req, "outcome", c->service)) != NULL)
+		o = outcome_members(o, req, c, c->state ? c->state : "planned");
+	return append(req->cfg, o, 0, NULL);
 }
 
 /* Intents waiting for their outcome, by request id (bounded: beyond it

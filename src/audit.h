@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct change;
 struct config;
 struct request;
 
@@ -29,12 +30,15 @@ struct request;
  */
 
 /*
- * Records the intent to write service_id's spec (at Docker version
- * index version) from old_image to new_image.  Returns 0, or -1 when it
- * could not be written (logged).
+ * Records the intent to write c's service (at Docker version index
+ * c->version) from c->prev_image to c->new_image.  Returns 0, or -1 when
+ * it could not be written (logged).
  */
-int audit_intent(const struct request *req, const char *service_id,
-    const char *old_image, const char *new_image, uint64_t version);
+int audit_intent(const struct request *req, const struct change *c);
+
+/* Records what became of one member of a stack release (its state as
+ * the outcome, with the request's status).  Returns 0, or -1. */
+int audit_member(const struct request *req, const struct change *c);
 
 /*
  * Records the outcome of a request that reached authentication: time,

@@ -99,13 +99,25 @@ auth_scope(struct request *req)
 
 	/* The metrics name every service: not for a token limited to some. */
 	if (req->action == ACT_METRICS) {
-		if ((t->actions & CFG_ACT_METRICS) && t->services == NULL)
+		if ((t->actions & CFG_ACT_METRICS) && t->services == NULL &&
+		    t->stacks == NULL)
 			return 0;
 		log_warnx("token %s may not read the metrics", t->name);
 		return req_fail(req, 403,
 		    "token %s may not read the metrics "
-		    "(it needs actions=metrics and no services= limit)",
+		    "(it needs actions=metrics and no services= or stacks= "
+		    "limit)",
 		    t->name);
+	}
+	if (req->action == ACT_STACK) {
+		if ((t->actions & CFG_ACT_DEPLOY) &&
+		    (t->stacks == NULL ||
+		        pattern_list_any(t->stacks, match_name, req->stack)))
+			return 0;
+		log_warnx("token %s may not release stack %s", t->name,
+		    req->stack);
+		return req_fail(req, 403, "token %s may not release stack %s",
+		    t->name, req->stack);
 	}
 	if ((t->actions & api_action(req->action)->scope) == 0 ||
 	    (t->services != NULL &&
@@ -125,6 +137,22 @@ auth_scope_service(struct request *req, const char *name)
 	if (strlen(name) < sizeof(req->service))
 		memcpy(req->service, name, strlen(name) + 1);
 	return 0;
+}
+
+int
+auth_scope_member(struct request *req, const char *name)
+{
+	const struct cfg_token *t = req->token;
+
+	if (t == NULL || t->services == NULL ||
+	    pattern_list_any(t->services, match_name, name))
+		return 0;
+	log_warnx("token %s may not deploy service %s (stack %s)", t->name,
+	    name, req->stack);
+	return req_fail(req, 403,
+	    "token %s may not deploy service %s, a member of stack %s; "
+	    "nothing was changed",
+	    t->name, name, req->stack);
 }
 
 /* HMAC-SHA256 over the pieces, joined by newlines. */

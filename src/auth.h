@@ -27,6 +27,10 @@ int auth_scope(struct request *req);
  */
 int auth_scope_service(struct request *req, const char *name);
 
+/* What, for each member of a stack release: the token's service
+ * patterns allow its full name, else 403 for the whole release. */
+int auth_scope_member(struct request *req, const char *name);
+
 /*
  * Proof: for a token with a signing key, the request carries a valid
  * HMAC-SHA256 signature made within the window and never seen before

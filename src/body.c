@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -12,6 +13,8 @@
 #include "imageref.h"
 #include "jsonedit.h"
 #include "request.h"
+#include "route.h"
+#include "stack.h"
 #include "util.h"
 
 /* A request body is a flat object; anything nested deeper is hostile. */
@@ -36,9 +39,9 @@ has_duplicate_key(const cJSON *obj)
  * "app:v1\u0000junk" would pass as "app:v1".
  */
 static int
-has_nul(const struct request *req, const char *key)
+has_nul(const struct request *req, const char *outer, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = { outer ? outer : key, outer ? key : NULL, NULL };
 	struct json_span sp;
 	struct buf dec;
 	int nul;
@@ -55,8 +58,8 @@ has_nul(const struct request *req, const char *key)
 }
 
 static int
-parse_image(struct request *req, const cJSON *v, const char *key, char *out,
-    struct imageref *ref)
+parse_image(struct request *req, const cJSON *v, const char *outer,
+    const char *key, char *out, struct imageref *ref)
 {
 	struct imageref tmp;
 	const char *errstr;
@@ -64,7 +67,7 @@ parse_image(struct request *req, const cJSON *v, const char *key, char *out,
 
 	if (!cJSON_IsString(v))
 		return req_fail(req, 400, "\"%s\" must be a string", key);
-	if (has_nul(req, key))
+	if (has_nul(req, outer, key))
 		return req_fail(req, 400, "\"%s\" contains a NUL character",
 		    key);
 	n = strlen(v->valuestring);
@@ -81,47 +84,122 @@ parse_image(struct request *req, const cJSON *v, const char *key, char *out,
 }
 
 static int
+parse_force(struct request *req, const cJSON *item)
+{
+	if (!cJSON_IsBool(item))
+		return req_fail(req, 400, "\"force\" must be true or false");
+	req->force = cJSON_IsTrue(item);
+	return 0;
+}
+
+static int
+parse_wait(struct request *req, const cJSON *item)
+{
+	double w = item->valuedouble;
+
+	if (!cJSON_IsNumber(item) || w < 0 || w > req->cfg->wait_max ||
+	    w != (double)(int)w)
+		return req_fail(req, 400,
+		    "\"wait\" must be whole seconds from 0 to %d",
+		    req->cfg->wait_max);
+	if (req->wait_s != WAIT_NONE)
+		return req_fail(req, 400,
+		    "\"wait\" given in both the query and the body");
+	req->wait_s = (int)w;
+	return 0;
+}
+
+/* What a body signed GitHub-style says it is for (auth.c). */
+static int
+parse_target(struct request *req, const cJSON *item, const char *key,
+    const char *want)
+{
+	if (!cJSON_IsString(item) || strcmp(item->valuestring, want) != 0)
+		return req_fail(req, 400,
+		    "\"%s\" in the body is not the %s in "
+		    "the URL",
+		    key, key);
+	return 0;
+}
+
+/* A stack release's explicit members: {"web": "REF", ...}. */
+static int
+parse_services(struct request *req, const cJSON *obj)
+{
+	const cJSON *item;
+	size_t n = 0;
+
+	if (!cJSON_IsObject(obj) || obj->child == NULL)
+		return req_fail(req, 400,
+		    "\"services\" must be an object of service names and "
+		    "images");
+	if (has_duplicate_key(obj))
+		return req_fail(req, 400, "\"services\" names a service twice");
+	cJSON_ArrayForEach(item, obj)
+		n++;
+	if (n > STACK_MEMBERS_MAX)
+		return req_fail(req, 400,
+		    "\"services\" names more than %d services",
+		    STACK_MEMBERS_MAX);
+	if ((req->members = calloc(n, sizeof(*req->members))) == NULL)
+		return req_fail(req, 500, "out of memory");
+	cJSON_ArrayForEach(item, obj) {
+		struct stack_member *m = &req->members[req->nmembers++];
+		size_t len = strlen(item->string);
+
+		if (!service_name_valid(item->string, len))
+			return req_fail(req, 400,
+			    "\"services\" has a key that is not a service "
+			    "name");
+		memcpy(m->asked, item->string, len + 1);
+		if (parse_image(req, item, "services", item->string, m->image,
+		        &m->ref) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A member of a release's body: image or services, force, wait, stack. */
+static int
+parse_stack_member(struct request *req, const cJSON *item)
+{
+	const char *k = item->string;
+
+	if (strcmp(k, "image") == 0)
+		return parse_image(req, item, NULL, "image", req->image,
+		    &req->ref);
+	if (strcmp(k, "services") == 0)
+		return parse_services(req, item);
+	if (strcmp(k, "stack") == 0)
+		return parse_target(req, item, "stack", req->stack);
+	if (strcmp(k, "wait") == 0)
+		return parse_wait(req, item);
+	if (strcmp(k, "force") == 0)
+		return parse_force(req, item);
+	return req_fail(req, 400,
+	    "unknown key in body (expected image or services, force, wait, "
+	    "stack)");
+}
+
+static int
 parse_member(struct request *req, const cJSON *item)
 {
 	const char *k = item->string;
 
+	if (req->action == ACT_STACK)
+		return parse_stack_member(req, item);
 	if (req->action == ACT_DEPLOY && strcmp(k, "image") == 0)
-		return parse_image(req, item, "image", req->image, &req->ref);
+		return parse_image(req, item, NULL, "image", req->image,
+		    &req->ref);
 	if (req->action == ACT_DEPLOY && strcmp(k, "expect") == 0)
-		return parse_image(req, item, "expect", req->expect, NULL);
-	if (req->action == ACT_DEPLOY && strcmp(k, "force") == 0) {
-		if (!cJSON_IsBool(item))
-			return req_fail(req, 400,
-			    "\"force\" must be true or "
-			    "false");
-		req->force = cJSON_IsTrue(item);
-		return 0;
-	}
-	/* What a body signed GitHub-style says it is for (auth.c). */
-	if (strcmp(k, "service") == 0) {
-		if (!cJSON_IsString(item) ||
-		    strcmp(item->valuestring, req->service) != 0)
-			return req_fail(req, 400,
-			    "\"service\" in the body is "
-			    "not the service in the URL");
-		return 0;
-	}
-	if (strcmp(k, "wait") == 0) {
-		double w = item->valuedouble;
-
-		if (!cJSON_IsNumber(item) || w < 0 || w > req->cfg->wait_max ||
-		    w != (double)(int)w)
-			return req_fail(req, 400,
-			    "\"wait\" must be whole "
-			    "seconds from 0 to %d",
-			    req->cfg->wait_max);
-		if (req->wait_s != WAIT_NONE)
-			return req_fail(req, 400,
-			    "\"wait\" given in both the "
-			    "query and the body");
-		req->wait_s = (int)w;
-		return 0;
-	}
+		return parse_image(req, item, NULL, "expect", req->expect,
+		    NULL);
+	if (req->action == ACT_DEPLOY && strcmp(k, "force") == 0)
+		return parse_force(req, item);
+	if (strcmp(k, "service") == 0)
+		return parse_target(req, item, "service", req->service);
+	if (strcmp(k, "wait") == 0)
+		return parse_wait(req, item);
 	return req_fail(req, 400,
 	    req->action == ACT_DEPLOY
 	        ? "unknown key in body (expected image, force, wait, expect, "
@@ -143,7 +221,9 @@ body_parse(struct request *req)
 			return 0;
 		return req_fail(req, 400,
 		    "empty body; expected "
-		    "{\"image\": \"repository:tag\"}");
+		    "{\"image\": \"repository:tag\"}%s",
+		    req->action == ACT_STACK ? " or {\"services\": {...}}"
+		                             : "");
 	}
 	if (!utf8_valid(body, n))
 		return req_fail(req, 400, "body is not valid UTF-8");
@@ -167,6 +247,12 @@ body_parse(struct request *req)
 	}
 	if (req->action == ACT_DEPLOY && req->image[0] == '\0') {
 		req_fail(req, 400, "body has no \"image\"");
+		goto out;
+	}
+	if (req->action == ACT_STACK &&
+	    (req->image[0] != '\0') == (req->members != NULL)) {
+		req_fail(req, 400,
+		    "the body must have either \"image\" or \"services\"");
 		goto out;
 	}
 	rc = 0;

@@ -39,6 +39,7 @@ const char *const notify_fields[NF_COUNT + 1] = {
 	[NF_REMOTE_ADDR] = "RemoteAddr",
 	[NF_TOKEN_NAME] = "TokenName",
 	[NF_TIME] = "Time",
+	[NF_STACK] = "Stack",
 	[NF_COUNT] = NULL,
 };
 

@@ -40,7 +40,8 @@ enum notify_field {
 	NF_REQUEST_ID,
 	NF_REMOTE_ADDR,
 	NF_TOKEN_NAME,
-	NF_TIME, /* RFC 3339, UTC */
+	NF_TIME,  /* RFC 3339, UTC */
+	NF_STACK, /* the stack of a release, "" for one service */
 	NF_COUNT
 };
 extern const char *const notify_fields[NF_COUNT + 1];
@@ -69,6 +70,7 @@ struct cfg_token {
 	char name[CFG_TOKEN_NAME_MAX + 1];
 	unsigned char sha256[32];
 	char *services;   /* comma-separated fnmatch patterns; NULL: all */
+	char *stacks;     /* the same for stack releases */
 	unsigned actions; /* CFG_ACT_* */
 	enum cfg_signature signature;
 	unsigned char *hmac_key; /* owned, when signature is required */

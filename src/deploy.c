@@ -2,7 +2,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "notify.h"
-#include "registry.h"
+#include "pin.h"
 #include "request.h"
 #include "respond.h"
 #include "rollout.h"
@@ -28,96 +27,6 @@
 
 /* Pause between read-modify-write attempts, times the attempt number. */
 #define RETRY_PAUSE_MS 50
-/* An X-Registry-Auth line: base64 of a small JSON document. */
-#define REGISTRY_HEADER_MAX (16 * 1024)
-
-/* The CLI's warning when a tag cannot be pinned (docker/cli). */
-#define UNPINNED_WARNING                                                  \
-	"image %s could not be accessed on a registry to "                \
-	"record its digest. Each node will access %s independently, "     \
-	"possibly leading to different nodes running different versions " \
-	"of the image."
-
-/* What a deploy will write, worked out before the read-modify-write. */
-struct plan {
-	int resolved;             /* resolve() ran */
-	char image[REF_MAX + 80]; /* the reference to put in the spec */
-	cJSON *platforms;         /* owned, or NULL: leave as is */
-	struct buf auth;          /* X-Registry-Auth line, or empty */
-};
-
-/* The credentials for the image's registry, when configured. */
-static int
-load_auth(struct request *req, struct plan *p)
-{
-	const char *path = req->cfg->registry_auth, *errstr;
-	char def[4096];
-	int rc;
-
-	if (path == NULL) {
-		if (registry_default_path(def, sizeof(def)) == -1)
-			return 0;
-		path = def;
-	}
-	rc = registry_auth_header(path, ref_registry(&req->ref), &p->auth,
-	    &errstr);
-	if (rc == -1 && req->cfg->registry_auth != NULL) {
-		log_warnx("registry credentials %s: %s", path, errstr);
-		return req_fail(req, 500,
-		    "cannot read the registry "
-		    "credentials; see the server log");
-	}
-	/* The docker CLI's default place is only a guess (an inherited HOME
-	 * may not be ours): without it, the service keeps its credentials. */
-	if (rc == -1 && errno != ENOENT)
-		log_warnx("registry credentials %s: %s; going on without", path,
-		    errstr);
-	return 0;
-}
-
-/*
- * Pins the requested tag to the digest the registry has now, as `docker
- * service update --image` did through CLI v28.  A reference that already
- * has a digest is used as it is.
- */
-static int
-resolve(struct request *req, struct plan *p)
-{
-	char tagged[REF_MAX + 16], why[256], msg[2 * REF_MAX + 256];
-	char *digest;
-	int rc;
-
-	snprintf(p->image, sizeof(p->image), "%s", req->image);
-	if (req->ref.digest[0] != '\0')
-		return 0;
-	if (load_auth(req, p) == -1)
-		return -1;
-	if (ref_familiar(&req->ref, 0, tagged, sizeof(tagged)) == -1)
-		return req_fail(req, 400, "image reference too long");
-	rc = docker_resolve(req->docker, &req->docker_err, tagged,
-	    p->auth.len ? buf_str(&p->auth) : NULL, &digest, &p->platforms, why,
-	    sizeof(why));
-	if (rc == -1)
-		return req_fail_docker(req);
-	if (rc == 1) {
-		log_warnx("cannot resolve %s to a digest: %s", tagged, why);
-		if (req->cfg->require_digest)
-			return req_fail(req, 502,
-			    "cannot resolve %s to a "
-			    "digest, and the configuration requires one: %s",
-			    tagged, why);
-		snprintf(msg, sizeof(msg), UNPINNED_WARNING, tagged, tagged);
-		req_warn(req, msg);
-		return 0;
-	}
-	if ((size_t)snprintf(p->image, sizeof(p->image), "%s@%s", tagged,
-	        digest) >= sizeof(p->image)) {
-		free(digest);
-		return req_fail(req, 400, "image reference too long");
-	}
-	req->digest = digest;
-	return 0;
-}
 
 static int
 match_ref(const char *pattern, const void *ref)
@@ -138,40 +47,52 @@ expect_matches(const char *expect, const char *current)
 	    strncmp(expect, current, n) == 0 && current[n] == '@';
 }
 
-/* The label gate, the allow-list and compare-and-swap. */
-static int
-check_service(struct request *req, const struct service *svc)
+int
+deploy_gate(struct request *req, const struct service *svc,
+    const struct imageref *ref, const char *image)
 {
 	if (!svc->allow_updates) {
 		log_warnx("service %s is not labelled deployer.allowUpdates="
 		          "true",
-		    req->service);
+		    svc->name);
 		return req_fail(req, 403,
 		    "service %s is not labelled "
 		    "deployer.allowUpdates=true",
-		    req->service);
+		    svc->name);
 	}
-	if (req->action != ACT_DEPLOY)
+	if (ref == NULL)
 		return 0;
 	if (svc->allowed_images == NULL && req->cfg->require_allowed_images) {
 		log_warnx("service %s has no deployer.allowedImages label, "
 		          "which the configuration requires",
-		    req->service);
+		    svc->name);
 		return req_fail(req, 403,
 		    "service %s has no "
 		    "deployer.allowedImages label; the server requires one",
-		    req->service);
+		    svc->name);
 	}
 	if (svc->allowed_images != NULL &&
-	    !pattern_list_any(svc->allowed_images, match_ref, &req->ref)) {
+	    !pattern_list_any(svc->allowed_images, match_ref, ref)) {
 		log_warnx("service %s: %s is not in deployer.allowedImages",
-		    req->service, req->image);
+		    svc->name, image);
 		return req_fail(req, 403,
 		    "image %s is not allowed on service "
 		    "%s (label deployer.allowedImages)",
-		    req->image, req->service);
+		    image, svc->name);
 	}
-	if (req->expect[0] != '\0' && !expect_matches(req->expect, svc->image))
+	return 0;
+}
+
+/* The label gate, the allow-list and compare-and-swap. */
+static int
+check_service(struct request *req, const struct service *svc)
+{
+	int deploy = req->action == ACT_DEPLOY;
+
+	if (deploy_gate(req, svc, deploy ? &req->ref : NULL, req->image) == -1)
+		return -1;
+	if (deploy && req->expect[0] != '\0' &&
+	    !expect_matches(req->expect, svc->image))
 		return req_fail(req, 412,
 		    "service %s runs %s, not the "
 		    "expected %s",
@@ -200,23 +121,8 @@ fill_result(struct request *req, const char *message)
 	json_put(r, "state", req->state);
 	json_put(r, "message",
 	    req->state_message ? req->state_message : message);
-	if (req->dry_run)
-		cJSON_AddTrueToObject(r, "dry_run");
-	if (req->force)
-		cJSON_AddTrueToObject(r, "force");
-	/* cJSON leaves an item it could not add with the caller. */
-	if (req->warnings == NULL)
-		cJSON_AddArrayToObject(r, "warnings");
-	else if (cJSON_AddItemToObject(r, "warnings", req->warnings))
-		req->warnings = NULL;
-	json_put(r, "notification", notify_state_name(req->notify));
-	if (req->notify == NOTIFY_FAILED || req->notify == NOTIFY_SPOOLED)
-		json_put(r, "notification_error", req->notify_error);
-	if (req->cfg->notify_url != NULL) {
-		json_put(r, "webhook", notify_state_name(req->webhook));
-		if (req->webhook == NOTIFY_FAILED)
-			json_put(r, "webhook_error", req->webhook_error);
-	}
+	json_put_request(r, req);
+	notify_put(r, req->cfg, &req->notice);
 	return 0;
 }
 
@@ -262,33 +168,42 @@ prepare(struct request *req)
 	return 0;
 }
 
-/*
- * The intent goes on record before the write, so that a process killed
- * between the write and its answer still leaves the change in the audit
- * trail; with audit_required a change that cannot be recorded is not
- * made.
- */
-static int
-record_intent(struct request *req, const struct plan *p,
-    const struct service *svc)
+int
+deploy_intent(struct request *req, const struct change *c)
 {
-	const char *to =
-	    req->action == ACT_ROLLBACK ? svc->prev_image : p->image;
-
-	if (audit_intent(req, svc->id, svc->image, to, svc->version) == 0)
+	if (audit_intent(req, c) == 0)
 		return 0;
 	if (req->cfg->audit_required)
 		return req_fail(req, 503,
-		    "the audit record could not be "
-		    "written; nothing was changed (audit_required)");
-	req_warn(req, "the audit record of the intent could not be written");
+		    "the audit record of the write to %s could not be "
+		    "written; it was not made (audit_required)",
+		    c->service);
+	req_warn(req, "the audit record of an intent could not be written");
 	return 0;
+}
+
+/* The intent of this write, on record before it (deploy_intent). */
+static int
+record_intent(struct request *req, const struct pin *p,
+    const struct service *svc)
+{
+	struct change c = {
+		.service = req->service,
+		.service_id = svc->id,
+		.prev_image = svc->image,
+		.new_image =
+		    req->action == ACT_ROLLBACK ? svc->prev_image : p->image,
+		.digest = req->digest,
+		.version = svc->version,
+	};
+
+	return deploy_intent(req, &c);
 }
 
 /* The plan's changes to the service's spec, into out. */
 static int
-change_spec(struct request *req, const struct service *svc,
-    const struct plan *p, struct buf *out)
+change_spec(struct request *req, const struct service *svc, const struct pin *p,
+    struct buf *out)
 {
 	const struct spec_change c = {
 		.image = p->image,
@@ -312,7 +227,7 @@ change_spec(struct request *req, const struct service *svc,
  * 0, 1 when the service already runs the image (nothing to post), -1.
  */
 static int
-build_spec(struct request *req, const struct plan *p, const struct service *svc,
+build_spec(struct request *req, const struct pin *p, const struct service *svc,
     struct buf *spec)
 {
 	buf_reset(spec);
@@ -333,7 +248,7 @@ build_spec(struct request *req, const struct plan *p, const struct service *svc,
 
 /* Reads the service and checks it: scope by its real name, labels. */
 static int
-read_service(struct request *req, struct plan *p, struct service *svc)
+read_service(struct request *req, struct pin *p, struct service *svc)
 {
 	if (docker_service_get(req->docker, &req->docker_err, req->service,
 	        svc) == -1)
@@ -343,9 +258,10 @@ read_service(struct request *req, struct plan *p, struct service *svc)
 		return -1;
 	/* Only a request the service accepts asks the registry. */
 	if (req->action == ACT_DEPLOY && !p->resolved) {
-		if (resolve(req, p) == -1)
+		if (pin_resolve(req, &req->ref, req->image, p) == -1)
 			return -1;
-		p->resolved = 1;
+		req->digest = p->digest; /* the answer's, from now on */
+		p->digest = NULL;
 	}
 	return 0;
 }
@@ -357,7 +273,7 @@ read_service(struct request *req, struct plan *p, struct service *svc)
  * run, -1 on failure.  On success svc holds the service as read last.
  */
 static int
-write_service(struct request *req, struct plan *p, struct service *svc)
+write_service(struct request *req, struct pin *p, struct service *svc)
 {
 	struct buf spec;
 	unsigned attempt;
@@ -376,8 +292,7 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 		if ((rc = record_intent(req, p, svc)) == -1)
 			break;
 		rc = docker_service_update(req->docker, &req->docker_err, svc,
-		    buf_str(&spec), spec.len,
-		    p->auth.len ? buf_str(&p->auth) : NULL,
+		    buf_str(&spec), spec.len, pin_auth(p),
 		    req->action == ACT_ROLLBACK, req_docker_warning, req);
 		if (rc == 0)
 			req->spec_version = svc->version;
@@ -404,21 +319,12 @@ write_service(struct request *req, struct plan *p, struct service *svc)
 	return rc;
 }
 
-static void
-plan_free(struct plan *p)
-{
-	cJSON_Delete(p->platforms);
-	if (p->auth.data != NULL)
-		wipe(p->auth.data, p->auth.len);
-	buf_free(&p->auth);
-}
-
 /*
  * What a write leaves in the request: the service's ID, the image it ran
  * and the one it runs now.  Takes what it needs from svc and p.
  */
 static int
-adopt(struct request *req, struct service *svc, const struct plan *p)
+adopt(struct request *req, struct service *svc, const struct pin *p)
 {
 	memcpy(req->service_id, svc->id, sizeof(req->service_id));
 	req->prev_image = svc->image;
@@ -439,17 +345,16 @@ write_run(struct request *req)
 {
 	int rollback = req->action == ACT_ROLLBACK;
 	struct service svc;
-	struct plan p;
+	struct pin p;
 	int rc;
 
 	memset(&svc, 0, sizeof(svc));
 	memset(&p, 0, sizeof(p));
-	buf_init(&p.auth, rollback ? 0 : REGISTRY_HEADER_MAX);
 	if (prepare(req) == -1 || (rc = write_service(req, &p, &svc)) == -1 ||
 	    adopt(req, &svc, &p) == -1)
 		rc = -1;
 	service_free(&svc);
-	plan_free(&p);
+	pin_free(&p);
 	if (rc == -1)
 		return -1;
 	if (rc == 1) {

@@ -3,7 +3,19 @@
 #ifndef DEPLOY_H
 #define DEPLOY_H
 
+struct change;
+struct imageref;
 struct request;
+struct service;
+
+/*
+ * The gate every write passes: the service is labelled
+ * deployer.allowUpdates=true, and, when ref is not NULL (a deploy of
+ * image), its deployer.allowedImages label admits the image (and exists,
+ * when the settings require one).  0, or -1 with the request failed (403).
+ */
+int deploy_gate(struct request *req, const struct service *svc,
+    const struct imageref *ref, const char *image);
 
 /*
  * PUT /service/<name>: resolves the tag to a digest, reads the service,
@@ -18,5 +30,14 @@ int deploy_run(struct request *req);
 /* POST /service/<name>/rollback: Docker's rollback=previous, with the
  * same label gate, wait and notification; 409 without a previous spec. */
 int rollback_run(struct request *req);
+
+/*
+ * Puts the intent of write c on record before it is made, so that a
+ * process killed between the write and its answer still leaves it in the
+ * audit trail.  With audit_required an intent that cannot be recorded
+ * fails the request (503) and the write must not be made; else it is a
+ * warning.  0, or -1.
+ */
+int deploy_intent(struct request *req, const struct change *c);
 
 #endif

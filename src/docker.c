@@ -278,6 +278,30 @@ parse_state(struct docker_err *e, const cJSON *root, const cJSON *spec,
 	return 0;
 }
 
+/* The labels a stack release reads: the stack and the member's order. */
+static void
+parse_release_labels(const cJSON *labels, struct service *svc)
+{
+	const cJSON *l;
+	const char *errstr, *digits;
+	uint64_t v;
+
+	l = cJSON_GetObjectItemCaseSensitive(labels,
+	    "com.docker.stack.namespace");
+	if (cJSON_IsString(l) && strlen(l->valuestring) < sizeof(svc->stack))
+		memcpy(svc->stack, l->valuestring, strlen(l->valuestring) + 1);
+	l = cJSON_GetObjectItemCaseSensitive(labels, "deployer.order");
+	if (l == NULL)
+		return;
+	digits = cJSON_IsString(l) ? l->valuestring : "";
+	if (*digits == '-')
+		digits++;
+	if (parse_u64(digits, 0, 1000000, &v, &errstr) == -1)
+		svc->order_bad = 1;
+	else
+		svc->order = *l->valuestring == '-' ? -(long)v : (long)v;
+}
+
 static int
 parse_service(struct docker_err *e, const char *name, struct service *svc)
 {
@@ -333,6 +357,7 @@ parse_service(struct docker_err *e, const char *name, struct service *svc)
 		docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	parse_release_labels(labels, svc);
 
 	if (parse_state(e, root, spec, name, svc) == -1)
 		goto out;
@@ -604,6 +629,120 @@ out:
 	cJSON_Delete(root);
 	buf_free(&r.body);
 	return rc;
+}
+
+/* One element of a service listing, into b. */
+static int
+brief_of(struct docker_err *e, const cJSON *item, struct service_brief *b)
+{
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(item, "Spec");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "ID");
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
+	const cJSON *allow, *img;
+
+	img = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(spec, "TaskTemplate"),
+	        "ContainerSpec"),
+	    "Image");
+	allow = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(spec, "Labels"),
+	    "deployer.allowUpdates");
+	if (!cJSON_IsString(id) || !cJSON_IsString(nm) ||
+	    strlen(id->valuestring) >= sizeof(b->id) ||
+	    strlen(nm->valuestring) >= sizeof(b->name))
+		return docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service list is malformed");
+	memcpy(b->id, id->valuestring, strlen(id->valuestring) + 1);
+	memcpy(b->name, nm->valuestring, strlen(nm->valuestring) + 1);
+	b->allow_updates =
+	    cJSON_IsString(allow) && strcmp(allow->valuestring, "true") == 0;
+	/* A service that runs no container image is listed without one. */
+	if (cJSON_IsString(img) &&
+	    (b->image = strdup(img->valuestring)) == NULL)
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The services of a listing reply, into *list. */
+static int
+briefs_of(struct docker_err *e, const cJSON *root, size_t max,
+    struct service_brief **list, size_t *n)
+{
+	const cJSON *item;
+	size_t count = (size_t)cJSON_GetArraySize(root);
+
+	if (count > max)
+		return docker_fail(e, DOCKER_ERR_REFUSED,
+		    "more than %zu services match", max);
+	if (count == 0)
+		return 0;
+	if ((*list = calloc(count, sizeof(**list))) == NULL)
+		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
+	cJSON_ArrayForEach(item, root) {
+		if (brief_of(e, item, &(*list)[*n]) == -1) {
+			service_briefs_free(*list, *n + 1);
+			*list = NULL;
+			*n = 0;
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+docker_services_list(struct docker *d, struct docker_err *e, const char *label,
+    size_t max, struct service_brief **list, size_t *n)
+{
+	struct http_response r;
+	char filters[512], enc[1536], path[2048], msg[256];
+	cJSON *root = NULL;
+	int rc = -1;
+
+	*list = NULL;
+	*n = 0;
+	if ((size_t)snprintf(filters, sizeof(filters),
+	        "{\"label\":{\"%s\":true}}", label) >= sizeof(filters) ||
+	    url_encode(filters, enc, sizeof(enc)) == -1)
+		return docker_fail(e, DOCKER_ERR_SETUP,
+		    "label filter too long");
+	snprintf(path, sizeof(path), "/v%s/services?filters=%s", d->version,
+	    enc);
+	buf_init(&r.body, HTTP_BODY_MAX);
+	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
+		goto out;
+	if (r.status != 200) {
+		docker_message(&r, msg, sizeof(msg));
+		log_warnx("docker: list services %s: %s", label, msg);
+		docker_fail(e,
+		    r.status == 503 ? DOCKER_ERR_NOT_MANAGER
+		                    : DOCKER_ERR_REFUSED,
+		    "Docker failed to list the services labelled %s: %s", label,
+		    msg);
+		goto out;
+	}
+	root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len);
+	if (!cJSON_IsArray(root)) {
+		docker_fail(e, DOCKER_ERR_PROTOCOL,
+		    "Docker's service list is malformed");
+		goto out;
+	}
+	rc = briefs_of(e, root, max, list, n);
+out:
+	cJSON_Delete(root);
+	buf_free(&r.body);
+	return rc;
+}
+
+void
+service_briefs_free(struct service_brief *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && list != NULL; i++)
+		free(list[i].image);
+	free(list);
 }
 
 int

@@ -77,6 +77,17 @@ struct service {
 	char *update_message;  /* owned: UpdateStatus.Message, or NULL */
 	int64_t replicas;      /* desired tasks; -1 for global mode */
 	uint64_t force_update; /* TaskTemplate.ForceUpdate */
+	char stack[64];        /* label com.docker.stack.namespace, or "" */
+	long order;            /* label deployer.order, default 0 */
+	int order_bad;         /* that label is not an integer */
+};
+
+/* A service as a listing names it: enough to choose a release's members. */
+struct service_brief {
+	char id[72];
+	char name[64];
+	char *image;       /* owned */
+	int allow_updates; /* label deployer.allowUpdates=true */
 };
 
 /* Tasks of a service, counted as `docker service ps` would show them. */
@@ -127,6 +138,16 @@ int docker_service_update(struct docker *d, struct docker_err *e,
 int docker_resolve(struct docker *d, struct docker_err *e, const char *name,
     const char *auth_header, char **digest, cJSON **platforms, char *why,
     size_t whylen);
+
+/*
+ * Lists the services labelled label (as "key=value"), at most max of
+ * them, into *list (owned, *n entries; free with service_briefs_free).
+ * More than max is a failure (DOCKER_ERR_REFUSED).
+ */
+int docker_services_list(struct docker *d, struct docker_err *e,
+    const char *label, size_t max, struct service_brief **list, size_t *n);
+
+void service_briefs_free(struct service_brief *list, size_t n);
 
 /* Counts the service's up-to-date tasks (the `_up-to-date` filter the
  * docker CLI uses while it watches a rollout). */

@@ -375,6 +375,25 @@ ref_registry(const struct imageref *ref)
 	return is_hub(ref) ? HUB_DOMAIN : ref->domain;
 }
 
+/* A Docker Hub path without its "library/" ("library/nginx" is "nginx"). */
+static const char *
+hub_short_path(const struct imageref *ref)
+{
+	size_t off = strlen(HUB_OFFICIAL);
+
+	if (is_hub(ref) && strncmp(ref->path, HUB_OFFICIAL, off) == 0 &&
+	    strchr(ref->path + off, '/') == NULL)
+		return ref->path + off;
+	return ref->path;
+}
+
+int
+ref_same_repository(const struct imageref *a, const struct imageref *b)
+{
+	return strcmp(ref_registry(a), ref_registry(b)) == 0 &&
+	    strcmp(hub_short_path(a), hub_short_path(b)) == 0;
+}
+
 /*
  * 1 when the first component of a Docker Hub path would be read as a
  * registry if the "docker.io/" in front of it were dropped

@@ -46,6 +46,11 @@ int ref_parse(const char *s, size_t n, struct imageref *ref,
  * there is none ("index.docker.io" also becomes "docker.io"). Borrowed. */
 const char *ref_registry(const struct imageref *ref);
 
+/* 1 when a and b name the same repository: the same registry (host and
+ * port; "docker.io" for Docker Hub) and path ("library/x" on Docker Hub
+ * is "x"), whatever their tags and digests. */
+int ref_same_repository(const struct imageref *a, const struct imageref *b);
+
 /*
  * Writes the familiar form with a tag into out (at most outlen bytes with
  * the NUL): the name as docker prints it (no "docker.io/" and no

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "mstore.h"
 #include "request.h"
+#include "stack.h"
 #include "spool.h"
 #include "util.h"
 
@@ -263,8 +264,9 @@ refusal(const struct request *req)
 	}
 }
 
+/* A write's cell: the request's failure class, else the state. */
 static enum cell
-outcome(const struct request *req)
+outcome(int status, const char *state)
 {
 	static const char *const states[] = {
 		[C_ACCEPTED] = "accepted",
@@ -274,30 +276,23 @@ outcome(const struct request *req)
 	};
 	size_t i;
 
-	if (req->status >= 500)
+	if (status >= 500)
 		return C_FAILED_5XX;
-	if (req->status >= 400)
+	if (status >= 400)
 		return C_FAILED_4XX;
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (req->state != NULL && strcmp(req->state, states[i]) == 0)
+		if (state != NULL && strcmp(state, states[i]) == 0)
 			return (enum cell)i;
 	return C_OK;
 }
 
-/* An authorized request of an action that changes services. */
+/* One service's write, in its slot (named only once authorized). */
 static void
-count_change(struct mstore *m, const struct request *req, unsigned row)
+count_service(struct mstore *m, const char *service, unsigned row, enum cell c)
 {
-	uint64_t ms = mono_ms() - req->started_ms;
-	unsigned b, g = G_DURATION + row * (unsigned)DUR_STRIDE;
-	enum cell c = outcome(req);
 	int s;
 
-	for (b = 0; b < NBUCKETS && ms > bucket_ms[b]; b++)
-		;
-	mstore_add(m, g + b, 1);
-	mstore_add(m, g + NBUCKETS + 1, ms);
-	if (req->service[0] == '\0' || (s = mstore_slot(m, req->service)) < 0)
+	if (service[0] == '\0' || (s = mstore_slot(m, service)) < 0)
 		return;
 	mstore_slot_add(m, (unsigned)s, row * CELLS + c, 1);
 	if (c == C_ACCEPTED || c == C_COMPLETED)
@@ -305,8 +300,32 @@ count_change(struct mstore *m, const struct request *req, unsigned row)
 		    (uint64_t)time(NULL));
 }
 
+/* An authorized request of an action that changes services: its
+ * duration, and each service it wrote (every member of a release). */
 static void
-count_notify(struct mstore *m, const struct request *req)
+count_change(struct mstore *m, const struct request *req, unsigned row)
+{
+	uint64_t ms = mono_ms() - req->started_ms;
+	unsigned b, g = G_DURATION + row * (unsigned)DUR_STRIDE;
+	size_t i;
+
+	for (b = 0; b < NBUCKETS && ms > bucket_ms[b]; b++)
+		;
+	mstore_add(m, g + b, 1);
+	mstore_add(m, g + NBUCKETS + 1, ms);
+	if (req->action != ACT_STACK) {
+		count_service(m, req->service, row,
+		    outcome(req->status, req->state));
+		return;
+	}
+	for (i = 0; i < req->nmembers; i++)
+		count_service(m, req->members[i].svc.name, row,
+		    outcome(req->status,
+		        req->dry_run ? "dry_run" : req->members[i].state));
+}
+
+static void
+count_notify(struct mstore *m, const struct notice *n)
 {
 	static const int fate[] = {
 		[NOTIFY_DISABLED] = -1,
@@ -315,15 +334,14 @@ count_notify(struct mstore *m, const struct request *req)
 		[NOTIFY_FAILED] = F_LOST,
 	};
 
-	if (fate[req->notify] >= 0)
+	if (fate[n->notify] >= 0)
 		mstore_add(m,
 		    G_NOTIFY + CH_BEANSTALKD * NFATES +
-		        (unsigned)fate[req->notify],
+		        (unsigned)fate[n->notify],
 		    1);
-	if (fate[req->webhook] >= 0)
+	if (fate[n->webhook] >= 0)
 		mstore_add(m,
-		    G_NOTIFY + CH_WEBHOOK * NFATES +
-		        (unsigned)fate[req->webhook],
+		    G_NOTIFY + CH_WEBHOOK * NFATES + (unsigned)fate[n->webhook],
 		    1);
 }
 
@@ -350,6 +368,7 @@ metrics_count(const struct request *req)
 	unsigned row = row_of(req->action);
 	struct mstore *m;
 	const char *errstr;
+	size_t i;
 	int why;
 
 	if ((m = open_store(req->cfg, &errstr)) == NULL)
@@ -363,7 +382,9 @@ metrics_count(const struct request *req)
 			mstore_add(m, G_SIGNATURE_REFUSALS, 1);
 	} else if (req->authorized && row < CHANGE_ROWS)
 		count_change(m, req, row);
-	count_notify(m, req);
+	count_notify(m, &req->notice);
+	for (i = 0; i < req->nmembers; i++)
+		count_notify(m, &req->members[i].notice);
 	if (req->audit_failed)
 		mstore_add(m, G_AUDIT_FAILURES, 1);
 	count_api_version(m, req);

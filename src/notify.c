@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "notify.h"
+#include "respond.h"
 #include "spool.h"
 #include "template.h"
 #include "util.h"
@@ -41,8 +42,8 @@ notify_state_name(enum notify_state s)
 }
 
 void
-notify_values(const struct request *req, const char **v, char *time_buf,
-    size_t time_len)
+notify_values(const struct request *req, const struct change *c, const char **v,
+    char *time_buf, size_t time_len)
 {
 	const cJSON *w;
 	time_t now = time(NULL);
@@ -52,22 +53,36 @@ notify_values(const struct request *req, const char **v, char *time_buf,
 	    strftime(time_buf, time_len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		time_buf[0] = '\0';
 	memset(v, 0, sizeof(*v) * NF_COUNT);
-	v[NF_ARTIFACT] = req->image;
-	v[NF_SERVICE_NAME] = req->service;
-	v[NF_SERVICE_ID] = req->service_id;
-	v[NF_IMAGE] = req->new_image;
-	v[NF_PREVIOUS_IMAGE] = req->prev_image;
+	v[NF_ARTIFACT] = c->requested;
+	v[NF_SERVICE_NAME] = c->service;
+	v[NF_SERVICE_ID] = c->service_id;
+	v[NF_IMAGE] = c->new_image;
+	v[NF_PREVIOUS_IMAGE] = c->prev_image;
 	v[NF_ACTION] = action_name(req->action);
-	v[NF_STATE] = req->state ? req->state : "accepted";
+	v[NF_STATE] = c->state ? c->state : "accepted";
 	/* Swarm's own word on the rollout, else Docker's first warning. */
 	w = req->warnings ? cJSON_GetArrayItem(req->warnings, 0) : NULL;
-	v[NF_MESSAGE] = req->state_message ? req->state_message
-	    : cJSON_IsString(w)            ? w->valuestring
-	                                   : "";
+	v[NF_MESSAGE] = c->message ? c->message
+	    : cJSON_IsString(w)    ? w->valuestring
+	                           : "";
 	v[NF_REQUEST_ID] = req->id;
 	v[NF_REMOTE_ADDR] = req->remote_addr;
 	v[NF_TOKEN_NAME] = req->token_name;
 	v[NF_TIME] = time_buf;
+	v[NF_STACK] = c->stack ? c->stack : "";
+}
+
+void
+notify_put(cJSON *o, const struct config *c, const struct notice *n)
+{
+	json_put(o, "notification", notify_state_name(n->notify));
+	if (n->notify == NOTIFY_FAILED || n->notify == NOTIFY_SPOOLED)
+		json_put(o, "notification_error", n->notify_error);
+	if (c->notify_url != NULL) {
+		json_put(o, "webhook", notify_state_name(n->webhook));
+		if (n->webhook == NOTIFY_FAILED)
+			json_put(o, "webhook_error", n->webhook_error);
+	}
 }
 
 void
@@ -97,7 +112,7 @@ spool_init(const struct config *c, const struct bs_put_args *a, struct spool *s)
  * is logged and reported, never a reason to fail the deploy.
  */
 static void
-webhook(struct request *req, const struct buf *msg)
+webhook(const struct request *req, const struct buf *msg, struct notice *nt)
 {
 	char err[256];
 	cJSON *o = NULL, *parsed;
@@ -111,7 +126,7 @@ webhook(struct request *req, const struct buf *msg)
 		if ((o = cJSON_CreateObject()) == NULL ||
 		    cJSON_AddStringToObject(o, "text", body) == NULL ||
 		    (wrapped = cJSON_PrintUnformatted(o)) == NULL) {
-			req->webhook = NOTIFY_FAILED;
+			nt->webhook = NOTIFY_FAILED;
 			goto out;
 		}
 		body = wrapped;
@@ -119,13 +134,13 @@ webhook(struct request *req, const struct buf *msg)
 	}
 	if (http_post_json(req->cfg->notify_url, body, n,
 	        req->cfg->notify_timeout_ms, &status, err, sizeof(err)) == -1) {
-		req->webhook = NOTIFY_FAILED;
+		nt->webhook = NOTIFY_FAILED;
 		/* The URL may hold a secret (Slack's do): never log it. */
 		log_warnx("notify: webhook not delivered: %s", err);
-		snprintf(req->webhook_error, sizeof(req->webhook_error), "%s",
+		snprintf(nt->webhook_error, sizeof(nt->webhook_error), "%s",
 		    err);
 	} else {
-		req->webhook = NOTIFY_SENT;
+		nt->webhook = NOTIFY_SENT;
 		log_info("notify: webhook answered HTTP %ld", status);
 	}
 out:
@@ -135,7 +150,8 @@ out:
 }
 
 void
-notify_send(struct request *req)
+notify_change(const struct request *req, const struct change *ch,
+    struct notice *n)
 {
 	const struct config *c = req->cfg;
 	const char *values[NF_COUNT], *errstr;
@@ -144,20 +160,20 @@ notify_send(struct request *req)
 	char when[32];
 	struct buf msg;
 
-	req->notify = NOTIFY_DISABLED;
+	n->notify = NOTIFY_DISABLED;
 	if (!c->notify && c->notify_url == NULL)
 		return;
-	notify_values(req, values, when, sizeof(when));
+	notify_values(req, ch, values, when, sizeof(when));
 	buf_init(&msg, NOTIFY_BODY_MAX);
-	if (tpl_render_err(c->notify_tpl, values, &msg, req->notify_error,
-	        sizeof(req->notify_error)) == -1) {
-		req->notify = NOTIFY_FAILED;
-		log_warnx("notify: %s", req->notify_error);
+	if (tpl_render_err(c->notify_tpl, values, &msg, n->notify_error,
+	        sizeof(n->notify_error)) == -1) {
+		n->notify = NOTIFY_FAILED;
+		log_warnx("notify: %s", n->notify_error);
 		buf_free(&msg);
 		return;
 	}
 	if (c->notify_url != NULL)
-		webhook(req, &msg);
+		webhook(req, &msg, n);
 	if (!c->notify) {
 		buf_free(&msg);
 		return;
@@ -165,25 +181,25 @@ notify_send(struct request *req)
 	notify_args(c, &a);
 	spool_init(c, &a, &s);
 	switch (
-	    spool_send(&s, buf_str(&msg), msg.len, &req->notify_job, &errstr)) {
+	    spool_send(&s, buf_str(&msg), msg.len, &n->notify_job, &errstr)) {
 	case SPOOL_SENT:
-		req->notify = NOTIFY_SENT;
+		n->notify = NOTIFY_SENT;
 		log_info("notify: job %llu in tube %s",
-		    (unsigned long long)req->notify_job, c->notify_tube);
+		    (unsigned long long)n->notify_job, c->notify_tube);
 		break;
 	case SPOOL_QUEUED:
-		req->notify = NOTIFY_SPOOLED;
-		snprintf(req->notify_error, sizeof(req->notify_error),
+		n->notify = NOTIFY_SPOOLED;
+		snprintf(n->notify_error, sizeof(n->notify_error),
 		    "beanstalkd at %s: %s; the message waits in the spool",
 		    c->notify_addr, errstr);
-		log_warnx("notify: spooled: %s", req->notify_error);
+		log_warnx("notify: spooled: %s", n->notify_error);
 		break;
 	case SPOOL_LOST:
 	default:
-		req->notify = NOTIFY_FAILED;
-		snprintf(req->notify_error, sizeof(req->notify_error),
+		n->notify = NOTIFY_FAILED;
+		snprintf(n->notify_error, sizeof(n->notify_error),
 		    "beanstalkd at %s: %s", c->notify_addr, errstr);
-		log_warnx("notify: NOT delivered: %s", req->notify_error);
+		log_warnx("notify: NOT delivered: %s", n->notify_error);
 		break;
 	}
 	buf_free(&msg);
@@ -330,4 +346,13 @@ notify_configure(struct config *c, const struct cfg_value *flags,
 	if (load_flags(c, flags, e) == -1)
 		return -1;
 	return load_webhook(c, url, tplfile, e);
+}
+
+void
+notify_send(struct request *req)
+{
+	struct change c;
+
+	req_change(req, &c);
+	notify_change(req, &c, &req->notice);
 }

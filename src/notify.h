@@ -15,7 +15,16 @@
  */
 void notify_send(struct request *req);
 
+/* The same for one service's write c (a member of a stack release); the
+ * outcome goes to *n. */
+void notify_change(const struct request *req, const struct change *c,
+    struct notice *n);
+
 const char *notify_state_name(enum notify_state s);
+
+/* The notice's members of an answer: "notification" (and its error),
+ * "webhook" when one is configured. */
+void notify_put(cJSON *o, const struct config *c, const struct notice *n);
 
 struct bs_put_args;
 struct spool;
@@ -24,9 +33,10 @@ void notify_args(const struct config *c, struct bs_put_args *a);
 void spool_init(const struct config *c, const struct bs_put_args *a,
     struct spool *s);
 
-/* Fills values[NF_COUNT] from the request; time_buf holds the time. */
-void notify_values(const struct request *req, const char **values,
-    char *time_buf, size_t time_len);
+/* Fills values[NF_COUNT] from the request and its write c; time_buf
+ * holds the time. */
+void notify_values(const struct request *req, const struct change *c,
+    const char **values, char *time_buf, size_t time_len);
 
 struct cfg_err;
 struct cfg_value;

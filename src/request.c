@@ -12,6 +12,7 @@
 #include "io.h"
 #include "log.h"
 #include "request.h"
+#include "stack.h"
 #include "util.h"
 
 /* A text answer (a metrics scrape of a full service table) is bounded. */
@@ -319,6 +320,21 @@ req_read_body(struct request *req)
 }
 
 void
+req_change(const struct request *req, struct change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = req->service;
+	c->service_id = req->service_id;
+	c->requested = req->image;
+	c->prev_image = req->prev_image;
+	c->new_image = req->new_image;
+	c->digest = req->digest;
+	c->state = req->state;
+	c->message = req->state_message;
+	c->version = req->spec_version;
+}
+
+void
 req_free(struct request *req)
 {
 	buf_free(&req->body);
@@ -329,6 +345,7 @@ req_free(struct request *req)
 	free(req->state_message);
 	cJSON_Delete(req->warnings);
 	cJSON_Delete(req->result);
+	stack_members_free(req->members, req->nmembers);
 	log_set_request(NULL);
 	memset(req, 0, sizeof(*req));
 }

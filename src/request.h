@@ -30,6 +30,7 @@ enum action {
 	ACT_HEALTH,   /* GET /health, no token */
 	ACT_METRICS,  /* GET /metrics */
 	ACT_HISTORY,  /* GET /service/<name>/history */
+	ACT_STACK,    /* PUT /stack/<name> */
 };
 
 /* History: records per request, by default and at most. */
@@ -45,6 +46,35 @@ enum notify_state {
 	NOTIFY_SPOOLED, /* waits in the spool for beanstalkd */
 	NOTIFY_FAILED,
 };
+
+/* What became of one notification, on each channel. */
+struct notice {
+	enum notify_state notify; /* beanstalkd */
+	char notify_error[160];
+	uint64_t notify_job;
+	enum notify_state webhook; /* the notify_url POST */
+	char webhook_error[256];
+};
+
+/*
+ * One service's write as a notification and an audit record tell it: a
+ * single deploy's is the request's own (req_change), a stack release has
+ * one per member.  Every pointer is borrowed.
+ */
+struct change {
+	const char *service;    /* the Swarm name */
+	const char *service_id; /* "" until Docker named it */
+	const char *stack;      /* the release's stack, or NULL */
+	const char *requested;  /* the image as asked, or NULL */
+	const char *prev_image;
+	const char *new_image;
+	const char *digest;
+	const char *state;   /* accepted, completed, rolled_back, ... */
+	const char *message; /* Swarm's word on it, or NULL */
+	uint64_t version;    /* the Version.Index written at */
+};
+
+struct stack_member;
 
 struct request {
 	/* Transport and settings (borrowed). */
@@ -62,6 +92,7 @@ struct request {
 	char remote_addr[64];
 	enum action action;
 	char service[SERVICE_NAME_MAX + 1];
+	char stack[SERVICE_NAME_MAX + 1]; /* PUT /stack/<name> */
 	const char *token_name;        /* borrowed from cfg once authorized */
 	const struct cfg_token *token; /* borrowed: the token presented */
 	int auth_attempted;            /* the request reached authentication */
@@ -90,11 +121,10 @@ struct request {
 	const char *state;   /* accepted, completed, unchanged, ... */
 	char *state_message; /* owned: Docker's UpdateStatus message */
 	cJSON *warnings;     /* owned array of strings */
-	enum notify_state notify;
-	char notify_error[160];
-	uint64_t notify_job;
-	enum notify_state webhook; /* the notify_url POST */
-	char webhook_error[256];
+	struct notice notice;
+	/* A stack release: its members, in release order (owned). */
+	struct stack_member *members;
+	size_t nmembers;
 
 	/* The last Docker call's error, for req_fail_docker. */
 	struct docker_err docker_err;
@@ -145,6 +175,9 @@ int req_read_body(struct request *req);
  * that a web server still writing it (Apache mod_cgid, fcgiwrap) sees the
  * answer of a refused request instead of a reset. */
 void req_finish_input(struct request *req);
+
+/* The request's own write, as notify_change and audit_intent take it. */
+void req_change(const struct request *req, struct change *c);
 
 void req_free(struct request *req);
 

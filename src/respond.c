@@ -176,3 +176,17 @@ respond(struct request *req)
 	}
 	cJSON_free(text);
 }
+
+void
+json_put_request(cJSON *o, struct request *req)
+{
+	if (req->dry_run)
+		cJSON_AddTrueToObject(o, "dry_run");
+	if (req->force)
+		cJSON_AddTrueToObject(o, "force");
+	/* cJSON leaves an item it could not add with the caller. */
+	if (req->warnings == NULL)
+		cJSON_AddArrayToObject(o, "warnings");
+	else if (cJSON_AddItemToObject(o, "warnings", req->warnings))
+		req->warnings = NULL;
+}

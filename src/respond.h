@@ -16,6 +16,10 @@ struct cJSON;
  * -1 when out of memory (the member is then missing). */
 int json_put(struct cJSON *o, const char *key, const char *value);
 
+/* What every write's answer has: "dry_run" and "force" when asked, and
+ * "warnings" (taken from req). */
+void json_put_request(struct cJSON *o, struct request *req);
+
 /* The reason phrase for a status we send. */
 const char *status_reason(int status);
 

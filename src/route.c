@@ -10,7 +10,7 @@
 #include "request.h"
 #include "route.h"
 
-#define SEG_NAME "{name}" /* a service name or ID */
+#define SEG_NAME "{name}" /* a service (name or ID) or stack name */
 #define ROUTE_SEGS 3
 #define ROUTE_METHODS 3
 
@@ -29,6 +29,7 @@ static const struct route {
 	    "POST" },
 	{ { "service", SEG_NAME, "history" }, { { "GET", ACT_HISTORY } },
 	    "GET" },
+	{ { "stack", SEG_NAME, NULL }, { { "PUT", ACT_STACK } }, "PUT" },
 	{ { "metrics", NULL, NULL }, { { "GET", ACT_METRICS } }, "GET" },
 	{ { "health", NULL, NULL },
 	    { { "GET", ACT_HEALTH }, { "HEAD", ACT_HEALTH } }, "GET, HEAD" },
@@ -159,8 +160,10 @@ route(struct request *req)
 	}
 	req->action = r->m[i].action;
 	if (name != NULL) {
-		memcpy(req->service, name, namelen);
-		req->service[namelen] = '\0';
+		char *to = req->action == ACT_STACK ? req->stack : req->service;
+
+		memcpy(to, name, namelen);
+		to[namelen] = '\0';
 	}
 	return 0;
 }

@@ -9,8 +9,8 @@ struct request;
  * Routes on PATH_INFO, the path below the program's mount point (so that
  * "/deploy/service/blog" with SCRIPT_NAME "/deploy" works).  When a server
  * passes no PATH_INFO, the path of SCRIPT_NAME is searched for a route
- * suffix instead.  Sets req->action and req->service, or fails the
- * request: 400 (a path no route could ever match: bad bytes, dot
+ * suffix instead.  Sets req->action and req->service (req->stack for a stack),
+ * or fails the request: 400 (a path no route could ever match: bad bytes, dot
  * segments, too long), 404 (unknown path), 405 (known path, other method;
  * req->allow is set).
  */

@@ -155,9 +155,14 @@ token_add_named(struct config *c, char *line, const char *where,
 			    "got '%.40s'",
 			    where, t->name, word);
 		*eq++ = '\0';
-		if (strcmp(word, "services") == 0) {
-			free(t->services);
-			if ((t->services = strdup(eq)) == NULL)
+		if (strcmp(word, "services") == 0 ||
+		    strcmp(word, "stacks") == 0) {
+			char **list = strcmp(word, "services") == 0
+			    ? &t->services
+			    : &t->stacks;
+
+			free(*list);
+			if ((*list = strdup(eq)) == NULL)
 				return cfg_fail(e, "out of memory");
 		} else if (strcmp(word, "actions") == 0) {
 			if (parse_actions(eq, &t->actions) == -1)
@@ -207,6 +212,7 @@ token_free_all(struct config *c)
 
 	for (i = 0; i < c->ntokens; i++) {
 		free(c->tokens[i].services);
+		free(c->tokens[i].stacks);
 		if (c->tokens[i].hmac_key != NULL) {
 			wipe(c->tokens[i].hmac_key, c->tokens[i].hmac_key_len);
 			free(c->tokens[i].hmac_key);

@@ -23,7 +23,7 @@ int token_add_file(struct config *c, const char *path, const char *where,
 
 /*
  * A named token from the file's "token.NAME = ..." line, given as
- * "NAME sha256:<64 hex> [services=PATTERNS] [actions=ACTIONS]
+ * "NAME sha256:<64 hex> [services=PATTERNS] [stacks=PATTERNS] [actions=ACTIONS]
  * [hmac_key_file=PATH] [signature=deployer|github]" in line (which is
  * cut up in place).  where names the file and line for errors.
  */

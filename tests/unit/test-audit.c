@@ -26,6 +26,24 @@
 #define AUDIT_KEY "audit-key-0123456789abcdef"
 
 /* Settings with the audit file at path, keyed or not. */
+
+/* An intent to write service_id from old to new at version. */
+static int
+intent(const struct request *r, const char *service_id, const char *old,
+    const char *new, uint64_t version)
+{
+	const struct change c = {
+		.service = r->service,
+		.service_id = service_id,
+		.prev_image = old,
+		.new_image = new,
+		.digest = r->digest,
+		.version = version,
+	};
+
+	return audit_intent(r, &c);
+}
+
 static void
 settings(struct config *c, const char *path, int keyed, unsigned refused_max)
 {
@@ -192,7 +210,7 @@ test_records(void)
 
 	settings(&c, path, 0, 10);
 	request(&r, &c, "00000000000000a1", 0);
-	is_int(audit_intent(&r, "svcid1", "local/app:v1", "local/app:v2", 42), 0,
+	is_int(intent(&r, "svcid1", "local/app:v1", "local/app:v2", 42), 0,
 	    "an intent is written");
 	r.prev_image = v1;
 	r.new_image = v2;
@@ -233,7 +251,7 @@ test_records(void)
 	    "... 2 lines, no open intent, unkeyed, not torn");
 
 	request(&r, &c, "00000000000000a2", 0);
-	audit_intent(&r, "svcid1", "local/app:v2", "local/app:v3", 43);
+	intent(&r, "svcid1", "local/app:v2", "local/app:v3", 43);
 	is_int(verify(path, 0), 0, "an intent without its outcome");
 	is_int(rep.intents, 1, "... is counted as open");
 	request(&r, &c, "00000000000000a2", 409);
@@ -281,7 +299,7 @@ test_keyed(void)
 		snprintf(id, sizeof(id), "00000000000000b%d", i);
 		request(&r, &c, id, 0);
 		r.state = "completed";
-		audit_intent(&r, "svcid2", "a:1", "a:2", 7);
+		intent(&r, "svcid2", "a:1", "a:2", 7);
 		audit_record(&r, hash);
 	}
 	a = line_json(path, 1);
@@ -402,7 +420,7 @@ test_refused(void)
 	request(&r, &c, "00000000000000d4", 0);
 	is_int(audit_record(&r, hash), -1, "an audit file that cannot be "
 	    "opened: -1");
-	is_int(audit_intent(&r, "x", "a", "b", 1), -1, "... for an intent too");
+	is_int(intent(&r, "x", "a", "b", 1), -1, "... for an intent too");
 	cfg_free(&c);
 }
 

@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "io.h"
 #include "request.h"
+#include "stack.h"
 #include "unit.h"
 #include "../tap.h"
 
@@ -187,6 +188,77 @@ test_rollback(void)
 	req_free(&r);
 }
 
+/* A stack release's body: one of image and services, force, wait. */
+static void
+test_stack(void)
+{
+	struct request r;
+
+	is_int(parse(ACT_STACK,
+	           "{\"image\": \"local/app:v2\", \"force\": true}", &r),
+	    0, "a release of one image");
+	ok(strcmp(r.image, "local/app:v2") == 0 && r.force && r.members == NULL,
+	    "... read as the image and force, no explicit members");
+	req_free(&r);
+	is_int(
+	    parse(ACT_STACK,
+	        "{\"services\": {\"web\": \"a:1\", \"shop_worker\": "
+	        "\"b@sha256:"
+	        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	        "\"}, \"wait\": 30}",
+	        &r),
+	    0, "explicit members");
+	ok(r.nmembers == 2 && strcmp(r.members[0].asked, "web") == 0 &&
+	        strcmp(r.members[0].image, "a:1") == 0 &&
+	        strcmp(r.members[1].asked, "shop_worker") == 0 &&
+	        r.members[1].ref.digest[0] != '\0' && r.wait_s == 30,
+	    "... each with its name, image and parsed reference");
+	req_free(&r);
+	ok(parse(ACT_STACK,
+	       "{\"image\": \"a:1\", \"services\": {\"web\": "
+	       "\"a:1\"}}",
+	       &r) == -1 &&
+	        r.status == 400 && strstr(r.error, "either") != NULL,
+	    "image and services at once: 400 (%s)", r.error);
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"force\": true}", &r) == -1 && r.status == 400,
+	    "neither image nor services: 400");
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"services\": {}}", &r) == -1 && r.status == 400,
+	    "no member named: 400");
+	req_free(&r);
+	ok(parse(ACT_STACK,
+	       "{\"services\": {\"web\": \"a:1\", \"web\": "
+	       "\"a:2\"}}",
+	       &r) == -1 &&
+	        strstr(r.error, "twice") != NULL,
+	    "one member twice: 400 (%s)", r.error);
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"services\": {\"-web\": \"a:1\"}}", &r) == -1 &&
+	        strstr(r.error, "not a service name") != NULL,
+	    "a name Swarm would refuse: 400 (%s)", r.error);
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"services\": {\"web\": \"a:1\\u0000x\"}}", &r) ==
+	            -1 &&
+	        strstr(r.error, "NUL") != NULL,
+	    "a member's image with a NUL: 400 (%s)", r.error);
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"services\": {\"web\": \"A:1\"}}", &r) == -1 &&
+	        strstr(r.error, "not a valid image") != NULL,
+	    "a member's bad reference: 400 (%s)", r.error);
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"services\": {\"web\": {\"image\": \"a:1\"}}}",
+	       &r) == -1 &&
+	        r.status == 400,
+	    "a member nested deeper: 400");
+	req_free(&r);
+	ok(parse(ACT_STACK, "{\"image\": \"a:1\", \"expect\": \"a:0\"}", &r) ==
+	            -1 &&
+	        strstr(r.error, "unknown key") != NULL,
+	    "expect is not for releases: 400 (%s)", r.error);
+	req_free(&r);
+}
+
 int
 main(void)
 {
@@ -196,6 +268,7 @@ main(void)
 	test_deploy_refused();
 	test_limits();
 	test_rollback();
+	test_stack();
 	cfg_free(&cfg);
 	return tap_done();
 }

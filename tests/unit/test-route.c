@@ -10,7 +10,7 @@
 #include "route.h"
 #include "../tap.h"
 
-static struct io io;	/* CGI mode: parameters are the environment */
+static struct io io; /* CGI mode: parameters are the environment */
 
 static int
 try(const char *method, const char *path_info, const char *script_name,
@@ -45,9 +45,13 @@ test_names(void)
 	ok(!service_name_valid("a b", 3), "space");
 	ok(!service_name_valid("{{.X}}", 6), "template syntax");
 	ok(service_name_valid("a123456789012345678901234567890123456789012345"
-	    "67890123456789012", 63), "63 characters");
+	                      "67890123456789012",
+	       63),
+	    "63 characters");
 	ok(!service_name_valid("a123456789012345678901234567890123456789012345"
-	    "678901234567890123", 64), "64 characters");
+	                       "678901234567890123",
+	       64),
+	    "64 characters");
 }
 
 static void
@@ -77,6 +81,15 @@ test_routes(void)
 	    "to the history action, with the service name");
 	is_int(try("PUT", "/service/blog/history", NULL, &r), 405,
 	    "PUT on the history path is 405");
+	is_int(try("PUT", "/stack/shop", NULL, &r), 0,
+	    "PUT /stack/shop routes");
+	ok(r.action == ACT_STACK && strcmp(r.stack, "shop") == 0 &&
+	        r.service[0] == '\0',
+	    "to the stack action, with the stack's name and no service");
+	is_int(try("GET", "/stack/shop", NULL, &r), 405,
+	    "GET /stack/shop: 405");
+	is_int(try("PUT", "/stack/-shop", NULL, &r), 404,
+	    "a stack name Swarm would refuse: 404");
 	is_int(try("GET", "/metrics", "/deploy", &r), 0, "GET /metrics routes");
 	ok(r.action == ACT_METRICS && r.service[0] == '\0',
 	    "to the metrics action, with no service");

@@ -1,0 +1,760 @@
+/* stack.c: PUT /stack/<name>: every member of a release, all or nothing */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "buf.h"
+#include "deploy.h"
+#include "docker.h"
+#include "log.h"
+#include "notify.h"
+#include "pin.h"
+#include "request.h"
+#include "respond.h"
+#include "rollout.h"
+#include "spec.h"
+#include "stack.h"
+#include "util.h"
+
+/*
+ * A release runs in four steps, each over every member before the next:
+ *
+ *   choose   the members: the stack's labelled services on the image's
+ *            repository, or the ones the body names;
+ *   plan     read each (its spec and Version.Index are the plan), check
+ *            scope, labels and allow-list, pin each image to a digest;
+ *   write    by deployer.order, lowest first: post every member of an
+ *            order at the version the plan read (Swarm refuses a stale
+ *            one: a concurrent release loses with 409), and with wait,
+ *            follow their rollouts until all completed;
+ *   restore  when a write or a rollout failed: post each changed
+ *            member's planned spec back, newest first.
+ *
+ * Nothing is written before every member passed the plan.
+ */
+
+/* The label docker stack deploy puts on every service of a stack. */
+#define STACK_LABEL "com.docker.stack.namespace"
+/* A restore waits at least this long for its rollouts, when waiting. */
+#define RESTORE_WAIT_MIN_S 30
+
+static void
+set_state(struct stack_member *m, const char *state, const char *msg)
+{
+	m->state = state;
+	free(m->message);
+	m->message = msg != NULL ? strdup(msg) : NULL;
+}
+
+/* A member's write as notifications and audit records tell it. */
+static void
+member_change(const struct request *req, const struct stack_member *m,
+    struct change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = m->svc.name;
+	c->service_id = m->svc.id;
+	c->stack = req->stack;
+	c->requested = m->image;
+	c->prev_image = m->svc.image;
+	c->new_image = m->pin.image[0] ? m->pin.image : NULL;
+	c->digest = m->pin.digest;
+	c->state = m->state;
+	c->message = m->message;
+	c->version = m->svc.version;
+}
+
+/* ------------------------------------------------------------- choose */
+
+static struct stack_member *
+add_member(struct request *req)
+{
+	struct stack_member *m;
+
+	if (req->nmembers == STACK_MEMBERS_MAX) {
+		req_fail(req, 409,
+		    "stack %s has more than %d services to release", req->stack,
+		    STACK_MEMBERS_MAX);
+		return NULL;
+	}
+	if (req->members == NULL &&
+	    (req->members = calloc(STACK_MEMBERS_MAX, sizeof(*req->members))) ==
+	        NULL) {
+		req_fail(req, 500, "out of memory");
+		return NULL;
+	}
+	m = &req->members[req->nmembers++];
+	return m;
+}
+
+/* A service of the stack that runs the repository but may not move. */
+static int
+skip(struct request *req, cJSON *skipped, const struct service_brief *b,
+    const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(skipped, o)) {
+		cJSON_Delete(o);
+		return req_fail(req, 500, "out of memory");
+	}
+	json_put(o, "service", b->name);
+	json_put(o, "image", b->image);
+	json_put(o, "reason", reason);
+	log_info("stack %s: skipping %s: %s", req->stack, b->name, reason);
+	return 0;
+}
+
+/* {"image": REF}: the labelled services on REF's repository. */
+static int
+choose_by_image(struct request *req, const struct service_brief *list, size_t n,
+    cJSON *skipped)
+{
+	struct stack_member *m;
+	struct imageref cur;
+	const char *errstr;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct service_brief *b = &list[i];
+
+		if (b->image == NULL ||
+		    ref_parse(b->image, strlen(b->image), &cur, &errstr) ==
+		        -1 ||
+		    !ref_same_repository(&cur, &req->ref))
+			continue;
+		if (!b->allow_updates) {
+			if (skip(req, skipped, b,
+			        "not labelled deployer.allowUpdates=true") ==
+			    -1)
+				return -1;
+			continue;
+		}
+		if ((m = add_member(req)) == NULL)
+			return -1;
+		memcpy(m->target, b->id, sizeof(m->target));
+		memcpy(m->image, req->image, sizeof(m->image));
+		m->ref = req->ref;
+	}
+	if (req->nmembers == 0)
+		return req_fail(req, 404,
+		    "stack %s has no service labelled "
+		    "deployer.allowUpdates=true that runs the repository of %s",
+		    req->stack, req->image);
+	return 0;
+}
+
+/* A name of the body: the compose file's ("web") or Swarm's
+ * ("shop_web"). */
+static const struct service_brief *
+find_member(const struct request *req, const struct service_brief *list,
+    size_t n, const char *name)
+{
+	size_t i, sn = strlen(req->stack);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0 ||
+		    (strncmp(list[i].name, req->stack, sn) == 0 &&
+		        list[i].name[sn] == '_' &&
+		        strcmp(list[i].name + sn + 1, name) == 0))
+			return &list[i];
+	return NULL;
+}
+
+/* {"services": {...}}: each named member belongs and is labelled. */
+static int
+choose_by_name(struct request *req, const struct service_brief *list, size_t n)
+{
+	const struct service_brief *b;
+	size_t i, j;
+
+	for (i = 0; i < req->nmembers; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if ((b = find_member(req, list, n, m->asked)) == NULL)
+			return req_fail(req, 404,
+			    "stack %s has no service %s; nothing was changed",
+			    req->stack, m->asked);
+		if (!b->allow_updates)
+			return req_fail(req, 403,
+			    "service %s of stack %s is not labelled "
+			    "deployer.allowUpdates=true; nothing was changed",
+			    b->name, req->stack);
+		for (j = 0; j < i; j++)
+			if (strcmp(req->members[j].target, b->id) == 0)
+				return req_fail(req, 400,
+				    "\"services\" names %s twice", b->name);
+		memcpy(m->target, b->id, sizeof(m->target));
+	}
+	return 0;
+}
+
+static int
+choose(struct request *req)
+{
+	struct service_brief *list = NULL;
+	char label[sizeof(STACK_LABEL) + SERVICE_NAME_MAX + 1];
+	cJSON *skipped;
+	size_t n = 0;
+	int rc;
+
+	if ((req->result = cJSON_CreateObject()) == NULL ||
+	    (skipped = cJSON_AddArrayToObject(req->result, "skipped")) == NULL)
+		return req_fail(req, 500, "out of memory");
+	snprintf(label, sizeof(label), "%s=%s", STACK_LABEL, req->stack);
+	if (docker_services_list(req->docker, &req->docker_err, label,
+	        STACK_SERVICES_MAX, &list, &n) == -1)
+		return req_fail_docker(req);
+	if (n == 0)
+		rc =
+		    req_fail(req, 404, "no stack %s: no service is labelled %s",
+		        req->stack, label);
+	else if (req->image[0] != '\0')
+		rc = choose_by_image(req, list, n, skipped);
+	else
+		rc = choose_by_name(req, list, n);
+	service_briefs_free(list, n);
+	return rc;
+}
+
+/* --------------------------------------------------------------- plan */
+
+/* The pin of an earlier member with the same image, or NULL. */
+static const struct pin *
+pinned_before(const struct request *req, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(req->members[j].image, req->members[i].image) == 0)
+			return &req->members[j].pin;
+	return NULL;
+}
+
+/* Reads one member and checks everything a write of it needs. */
+static int
+plan_member(struct request *req, size_t i)
+{
+	struct stack_member *m = &req->members[i];
+
+	if (docker_service_get(req->docker, &req->docker_err, m->target,
+	        &m->svc) == -1)
+		return req_fail_docker(req);
+	if (auth_scope_member(req, m->svc.name) == -1 ||
+	    deploy_gate(req, &m->svc, &m->ref, m->image) == -1)
+		return -1;
+	if (strcmp(m->svc.stack, req->stack) != 0)
+		return req_fail(req, 409,
+		    "service %s left stack %s during the release", m->svc.name,
+		    req->stack);
+	if (m->svc.order_bad)
+		return req_fail(req, 409,
+		    "service %s has a deployer.order label that is not an "
+		    "integer",
+		    m->svc.name);
+	m->state = "planned";
+	return 0;
+}
+
+static int
+pin_member(struct request *req, size_t i)
+{
+	struct stack_member *m = &req->members[i];
+	const struct pin *same = pinned_before(req, i);
+
+	if (same != NULL) {
+		if (pin_copy(&m->pin, same) == -1)
+			return req_fail(req, 500, "out of memory");
+	} else if (pin_resolve(req, &m->ref, m->image, &m->pin) == -1)
+		return -1;
+	m->unchanged = strcmp(m->svc.image, m->pin.image) == 0 && !req->force;
+	if (m->unchanged)
+		m->state = "unchanged";
+	return 0;
+}
+
+/* Release order: deployer.order, then the name (a stable, total order). */
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct stack_member *x = a, *y = b;
+
+	if (x->svc.order != y->svc.order)
+		return x->svc.order < y->svc.order ? -1 : 1;
+	return strcmp(x->svc.name, y->svc.name);
+}
+
+static int
+plan(struct request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->nmembers; i++)
+		if (plan_member(req, i) == -1)
+			return -1;
+	/* Only a release every member accepts asks the registry. */
+	for (i = 0; i < req->nmembers; i++)
+		if (pin_member(req, i) == -1)
+			return -1;
+	qsort(req->members, req->nmembers, sizeof(*req->members), member_cmp);
+	return 0;
+}
+
+/* -------------------------------------------------------------- write */
+
+/*
+ * Swarm refused the plan's version ("update out of sequence").  1 when
+ * the member's spec is still the planned one (only its update status
+ * moved; m->svc now holds the new read and version), 0 when someone else
+ * changed it, -1 on failure.
+ */
+static int
+still_planned(struct request *req, struct stack_member *m)
+{
+	struct service now;
+	int same;
+
+	if (docker_service_get(req->docker, &req->docker_err, m->svc.id,
+	        &now) == -1)
+		return req_fail_docker(req);
+	same = now.spec.len == m->svc.spec.len &&
+	    memcmp(now.raw + now.spec.off, m->svc.raw + m->svc.spec.off,
+	        now.spec.len) == 0;
+	if (!same) {
+		service_free(&now);
+		return 0;
+	}
+	service_free(&m->svc);
+	m->svc = now;
+	return 1;
+}
+
+static int
+record_intent(struct request *req, const struct stack_member *m)
+{
+	struct change c;
+
+	member_change(req, m, &c);
+	return deploy_intent(req, &c);
+}
+
+/* Posts one member's new spec at the version the plan read. */
+static int
+write_member(struct request *req, struct stack_member *m, struct buf *spec)
+{
+	const struct spec_change c = {
+		.image = m->pin.image,
+		.platforms = m->pin.platforms,
+		.force = req->force,
+		.by = req->cfg->record_labels ? req->token_name : NULL,
+		.request_id = req->id,
+	};
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 1;; attempt++) {
+		buf_reset(spec);
+		if (spec_edit(&c, &m->svc, spec) == -1)
+			return req_fail(req, 502,
+			    "cannot edit the spec Docker sent for service %s",
+			    m->svc.name);
+		if (record_intent(req, m) == -1)
+			return -1;
+		rc = docker_service_update(req->docker, &req->docker_err,
+		    &m->svc, buf_str(spec), spec->len, pin_auth(&m->pin), 0,
+		    req_docker_warning, req);
+		if (rc == -1)
+			return req_fail_docker(req);
+		if (rc == 0)
+			break;
+		if (attempt >= req->cfg->update_retries ||
+		    (rc = still_planned(req, m)) == 0) {
+			log_warnx("stack %s: service %s changed since the "
+			          "release was planned",
+			    req->stack, m->svc.name);
+			return req_fail(req, 409,
+			    "stack %s: service %s changed since this release "
+			    "was planned (another release?); this one is undone",
+			    req->stack, m->svc.name);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	m->written = 1;
+	set_state(m, "accepted", NULL);
+	log_info("stack %s: service %s: %s -> %s%s", req->stack, m->svc.name,
+	    m->svc.image, m->pin.image, req->force ? " (forced)" : "");
+	return 0;
+}
+
+/* One look at each followed member of [a, b): *open counts the ones
+ * still going, *failed the ones that failed; -1 when Docker could not be
+ * asked. */
+static int
+look_all(struct request *req, size_t a, size_t b, size_t *open, size_t *failed)
+{
+	size_t i;
+	int rc;
+
+	*open = *failed = 0;
+	for (i = a; i < b; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (!m->watch.service_id[0] || m->watch.settled)
+			continue;
+		rc = rollout_look(&m->watch, req->docker, &req->docker_err);
+		if (rc == -1)
+			return req_fail_docker(req);
+		if (rc == 0)
+			(*open)++;
+		else
+			set_state(m, m->watch.state, m->watch.message);
+		if (rc == 1 &&
+		    (m->watch.outcome == ROLLOUT_FAILED ||
+		        m->watch.outcome == ROLLOUT_SUPERSEDED))
+			(*failed)++;
+	}
+	return 0;
+}
+
+/* Follows every watched member of [a, b) until all settled, one failed
+ * (when stop_on_failure) or the deadline passed; the ones still going
+ * then expire. */
+static int
+follow(struct request *req, size_t a, size_t b, uint64_t deadline,
+    int stop_on_failure)
+{
+	uint64_t now;
+	size_t i, open, failed;
+
+	for (;;) {
+		if (look_all(req, a, b, &open, &failed) == -1)
+			return -1;
+		if (open == 0)
+			return 0;
+		if (failed > 0 && stop_on_failure)
+			break;
+		if ((now = mono_ms()) >= deadline)
+			break;
+		sleep_ms(deadline - now < ROLLOUT_POLL_MS ? deadline - now
+		                                          : ROLLOUT_POLL_MS);
+	}
+	for (i = a; i < b; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (m->watch.service_id[0] && !m->watch.settled) {
+			rollout_expire(&m->watch);
+			set_state(m, m->watch.state, m->watch.message);
+		}
+	}
+	return 0;
+}
+
+/* With wait: the rollouts of one order's members, until all completed. */
+static int
+wait_order(struct request *req, size_t a, size_t b, uint64_t deadline)
+{
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (m->written)
+			rollout_begin(&m->watch, m->svc.id, m->svc.name, 0,
+			    m->pin.image);
+	}
+	if (follow(req, a, b, deadline, 1) == -1)
+		return -1;
+	/* A failure names the member that failed, not one cut short. */
+	for (i = a; i < b; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (m->written && m->watch.outcome == ROLLOUT_FAILED)
+			return req_fail(req, 502,
+			    "stack %s: the rollout of service %s failed: %s: "
+			    "%s; the release is undone",
+			    req->stack, m->svc.name, m->state,
+			    m->message ? m->message : "");
+	}
+	for (i = a; i < b; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (!m->written || m->watch.outcome == ROLLOUT_DONE)
+			continue;
+		if (m->watch.outcome == ROLLOUT_SUPERSEDED)
+			return req_fail(req, 409,
+			    "stack %s: service %s was changed by another update "
+			    "while this release waited (another release?); "
+			    "this one is undone",
+			    req->stack, m->svc.name);
+		if (m->watch.outcome == ROLLOUT_TIMEOUT)
+			return req_fail(req, 504,
+			    "stack %s: the rollout of service %s was still %s "
+			    "after %d seconds; the release is undone",
+			    req->stack, m->svc.name, m->state, req->wait_s);
+		return req_fail(req, 502,
+		    "stack %s: the rollout of service %s failed: %s: %s; the "
+		    "release is undone",
+		    req->stack, m->svc.name, m->state,
+		    m->message ? m->message : "");
+	}
+	return 0;
+}
+
+/* Every order in turn, lowest first; with wait, each one completed
+ * before the next starts. */
+static int
+release(struct request *req)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)req->wait_s * 1000;
+	struct stack_member *ms = req->members;
+	struct buf spec;
+	size_t a = 0, b, i;
+	int rc = 0;
+
+	buf_init(&spec, SPEC_MAX);
+	while (rc == 0 && a < req->nmembers) {
+		for (b = a;
+		     b < req->nmembers && ms[b].svc.order == ms[a].svc.order;
+		     b++)
+			;
+		for (i = a; i < b && rc == 0; i++)
+			if (!ms[i].unchanged)
+				rc = write_member(req, &ms[i], &spec);
+		if (rc == 0 && req->wait_s > 0)
+			rc = wait_order(req, a, b, deadline);
+		a = b;
+	}
+	buf_free(&spec);
+	return rc;
+}
+
+/* ------------------------------------------------------------ restore */
+
+/*
+ * Puts the planned spec back on a member this release changed, at the
+ * version Docker has now: unless Swarm rolled it back itself (its spec
+ * is the planned one again), or someone else changed it since (it is
+ * left alone).  Returns 1 when its rollout is worth following.
+ */
+static int
+restore_member(struct request *req, struct stack_member *m)
+{
+	struct docker_err e;
+	struct service now;
+	unsigned attempt;
+	int rc = 1;
+
+	rollout_end(&m->watch);
+	for (attempt = 1; rc == 1; attempt++) {
+		if (docker_service_get(req->docker, &e, m->svc.id, &now) == -1)
+			break;
+		if (strcmp(now.image, m->svc.image) == 0) {
+			/* update-failure-action rollback: Swarm's own. */
+			set_state(m, "rolled_back", "Swarm rolled it back");
+			rollout_begin(&m->watch, m->svc.id, m->svc.name,
+			    strncmp(now.update_state, "rollback_", 9) == 0,
+			    m->svc.image);
+			service_free(&now);
+			return 1;
+		}
+		if (strcmp(now.image, m->pin.image) != 0) {
+			set_state(m, "superseded",
+			    "changed by someone else since; left as it is");
+			service_free(&now);
+			return 0;
+		}
+		rc = docker_service_update(req->docker, &e, &now,
+		    m->svc.raw + m->svc.spec.off, m->svc.spec.len, NULL, 0,
+		    NULL, NULL);
+		service_free(&now);
+		if (rc == 1 && attempt >= req->cfg->update_retries)
+			docker_fail(&e, DOCKER_ERR_CONFLICT,
+			    "it kept changing (%u attempts)", attempt);
+		else if (rc == 0) {
+			set_state(m, "rolled_back",
+			    "the spec it had before was restored");
+			log_info("stack %s: service %s restored to %s",
+			    req->stack, m->svc.name, m->svc.image);
+			rollout_begin(&m->watch, m->svc.id, m->svc.name, 0,
+			    m->svc.image);
+			return 1;
+		} else if (rc == 1)
+			continue;
+		break;
+	}
+	log_warnx("stack %s: service %s NOT restored: %s", req->stack,
+	    m->svc.name, e.msg);
+	set_state(m, "rollback_failed", e.msg);
+	return 0;
+}
+
+/* Undoes every write of the release, newest first; with wait, follows
+ * the restores' rollouts (for at least RESTORE_WAIT_MIN_S seconds). */
+static void
+restore(struct request *req)
+{
+	int wait_s =
+	    req->wait_s > RESTORE_WAIT_MIN_S ? req->wait_s : RESTORE_WAIT_MIN_S;
+	size_t i, followed = 0;
+
+	for (i = req->nmembers; i-- > 0;)
+		if (req->members[i].written &&
+		    restore_member(req, &req->members[i]))
+			followed++;
+	if (followed == 0 || req->wait_s <= 0)
+		return;
+	if (follow(req, 0, req->nmembers, mono_ms() + (uint64_t)wait_s * 1000,
+	        0) == -1)
+		return;
+	for (i = 0; i < req->nmembers; i++) {
+		struct stack_member *m = &req->members[i];
+
+		if (!m->written || !m->watch.service_id[0])
+			continue;
+		if (m->watch.outcome == ROLLOUT_DONE)
+			set_state(m, "rolled_back",
+			    m->watch.message ? m->watch.message
+			                     : "the spec it had before runs");
+		else if (m->watch.outcome == ROLLOUT_SUPERSEDED)
+			set_state(m, "superseded",
+			    "changed by someone else since; left as it is");
+		else
+			set_state(m, "rollback_failed",
+			    m->watch.message ? m->watch.message
+			                     : "the restore did not complete");
+	}
+}
+
+/* ------------------------------------------------------------- answer */
+
+static int
+put_member(cJSON *arr, const struct request *req, const struct stack_member *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	json_put(o, "service", m->svc.name);
+	json_put(o, "service_id", m->svc.id);
+	json_put(o, "requested_image", m->image);
+	json_put(o, "image", m->pin.image);
+	json_put(o, "previous_image", m->svc.image);
+	json_put(o, "digest", m->pin.digest);
+	cJSON_AddNumberToObject(o, "order", (double)m->svc.order);
+	json_put(o, "state", m->state);
+	json_put(o, "message", m->message);
+	if (m->written)
+		notify_put(o, req->cfg, &m->notice);
+	return 0;
+}
+
+/* The release's one word: what every member's state adds up to. */
+static const char *
+release_state(const struct request *req)
+{
+	size_t i, written = 0, restored = 0, completed = 0;
+
+	if (req->dry_run)
+		return "dry_run";
+	for (i = 0; i < req->nmembers; i++) {
+		const struct stack_member *m = &req->members[i];
+
+		written += m->written;
+		restored += m->written && strcmp(m->state, "rolled_back") == 0;
+		completed += m->written && strcmp(m->state, "completed") == 0;
+	}
+	if (req->status >= 400)
+		return written == restored ? "rolled_back" : "failed";
+	if (written == 0)
+		return "unchanged";
+	return completed == written ? "completed" : "accepted";
+}
+
+static int
+fill_result(struct request *req)
+{
+	cJSON *r = req->result, *arr;
+	size_t i;
+
+	json_put(r, "stack", req->stack);
+	json_put(r, "action", "stack");
+	json_put(r, "requested_image", req->image);
+	json_put(r, "state", req->state);
+	if ((arr = cJSON_AddArrayToObject(r, "services")) == NULL)
+		return req_fail(req, 500, "out of memory");
+	for (i = 0; i < req->nmembers; i++)
+		if (put_member(arr, req, &req->members[i]) == -1)
+			return req_fail(req, 500, "out of memory");
+	/* The skipped services went in first; they read better after. */
+	cJSON_AddItemToObject(r, "skipped",
+	    cJSON_DetachItemFromObjectCaseSensitive(r, "skipped"));
+	json_put_request(r, req);
+	return 0;
+}
+
+/* One notification per member this release changed, one audit record
+ * per member of the plan. */
+static void
+tell(struct request *req)
+{
+	struct change c;
+	size_t i;
+
+	for (i = 0; i < req->nmembers; i++) {
+		struct stack_member *m = &req->members[i];
+
+		member_change(req, m, &c);
+		if (m->written)
+			notify_change(req, &c, &m->notice);
+		if (m->svc.id[0] != '\0' && audit_member(req, &c) == -1) {
+			req->audit_failed = 1;
+			req_warn(req,
+			    "an audit record of a member could not "
+			    "be written");
+		}
+	}
+}
+
+int
+stack_run(struct request *req)
+{
+	int rc = 0;
+
+	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1)
+		return req_fail_docker(req);
+	if (choose(req) == -1 || plan(req) == -1)
+		return -1;
+	if (!req->dry_run && release(req) == -1) {
+		restore(req);
+		rc = -1;
+	}
+	req->state = release_state(req);
+	tell(req);
+	if (fill_result(req) == -1)
+		return -1;
+	return rc;
+}
+
+void
+stack_members_free(struct stack_member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && m != NULL; i++) {
+		service_free(&m[i].svc);
+		pin_free(&m[i].pin);
+		rollout_end(&m[i].watch);
+		free(m[i].message);
+	}
+	free(m);
+}
