@@ -34,8 +34,10 @@
  *            order at the version the plan read (Swarm refuses a stale
  *            one: a concurrent release loses with 409), and with wait,
  *            follow their rollouts until all completed;
- *   restore  when a write or a rollout failed: post each changed
- *            member's planned spec back, newest first.
+ *   verify   every member still has what the release left on it
+ *            (a concurrent release that wrote one is caught here);
+ *   restore  when a write, a rollout or the check failed: post each
+ *            changed member's planned spec back, newest first.
  *
  * Nothing is written before every member passed the plan.
  */
@@ -309,6 +311,15 @@ plan(struct request *req)
 
 /* -------------------------------------------------------------- write */
 
+/* 1 when two reads of a service have the same spec, byte for byte. */
+static int
+same_spec(const struct service *a, const struct service *b)
+{
+	return a->spec.len == b->spec.len &&
+	    memcmp(a->raw + a->spec.off, b->raw + b->spec.off, a->spec.len) ==
+	    0;
+}
+
 /*
  * Swarm refused the plan's version ("update out of sequence").  1 when
  * the member's spec is still the planned one (only its update status
@@ -319,15 +330,11 @@ static int
 still_planned(struct request *req, struct stack_member *m)
 {
 	struct service now;
-	int same;
 
 	if (docker_service_get(req->docker, &req->docker_err, m->svc.id,
 	        &now) == -1)
 		return req_fail_docker(req);
-	same = now.spec.len == m->svc.spec.len &&
-	    memcmp(now.raw + now.spec.off, m->svc.raw + m->svc.spec.off,
-	        now.spec.len) == 0;
-	if (!same) {
+	if (!same_spec(&now, &m->svc)) {
 		service_free(&now);
 		return 0;
 	}
@@ -536,6 +543,46 @@ release(struct request *req)
 	return rc;
 }
 
+/*
+ * After the last write: every member still has what this release left
+ * on it, the written ones its image and the unchanged ones the spec the
+ * plan read.  Two releases that overlap both write before they check, so
+ * at least one of them sees the other's write here (or Swarm refused one
+ * of its writes already) and is undone: a stack never keeps a member of
+ * each.  409 when something changed.
+ */
+static int
+verify(struct request *req)
+{
+	struct service now;
+	size_t i;
+	int same;
+
+	for (i = 0; i < req->nmembers; i++) {
+		const struct stack_member *m = &req->members[i];
+
+		if (docker_service_get(req->docker, &req->docker_err, m->svc.id,
+		        &now) == -1)
+			return req_fail_docker(req);
+		if (m->written)
+			same = strcmp(now.image, m->pin.image) == 0;
+		else
+			same = same_spec(&now, &m->svc);
+		service_free(&now);
+		if (!same) {
+			log_warnx("stack %s: service %s changed while the "
+			          "release ran",
+			    req->stack, m->svc.name);
+			return req_fail(req, 409,
+			    "stack %s: service %s was changed by another "
+			    "update while this release ran (another release?); "
+			    "this one is undone",
+			    req->stack, m->svc.name);
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ restore */
 
 /*
@@ -734,7 +781,7 @@ stack_run(struct request *req)
 		return req_fail_docker(req);
 	if (choose(req) == -1 || plan(req) == -1)
 		return -1;
-	if (!req->dry_run && release(req) == -1) {
+	if (!req->dry_run && (release(req) == -1 || verify(req) == -1)) {
 		restore(req);
 		rc = -1;
 	}
