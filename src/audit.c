@@ -380,7 +380,7 @@ audit_intent(const struct request *req, const struct change *c)
 /* The members an outcome record has after the common ones. */
 static cJSON *
 outcome_members(cJSON *o, const struct request *req, const struct change *c,
-    const char *outcome)
+    const char *outcome, int status)
 {
 	return complete(o,
 	    json_put(o, "old_image", c->prev_image) |
@@ -388,7 +388,7 @@ outcome_members(cJSON *o, const struct request *req, const struct change *c,
 	            c->new_image ? c->new_image : c->requested) |
 	        json_put(o, "digest", c->digest) | put_version(o, c->version) |
 	        json_put(o, "outcome", outcome) |
-	        (cJSON_AddNumberToObject(o, "status", req->status) == NULL) |
+	        (cJSON_AddNumberToObject(o, "status", status) == NULL) |
 	        (req->status >= 400 && json_put(o, "error", req->error)));
 }
 
@@ -405,7 +405,7 @@ audit_record(const struct request *req, char hash[17])
 	if (c.requested != NULL && c.requested[0] == '\0')
 		c.requested = NULL;
 	if ((o = new_record(req, "outcome", req->service)) != NULL)
-		o = outcome_members(o, req, &c, outcome_word(req));
+		o = outcome_members(o, req, &c, outcome_word(req), req->status);
 	return append(req->cfg, o, req->status == 401, hash);
 }
 
@@ -417,7 +417,9 @@ audit_member(const struct request *req, const struct change *c)
 	if (req->cfg == NULL || req->cfg->audit_file == NULL)
 		return 0;
 	if ((o = new_record(req, "outcome", c->service)) != NULL)
-		o = outcome_members(o, req, c, c->state ? c->state : "planned");
+		/* Written before the request's status is final: 200 then. */
+		o = outcome_members(o, req, c, c->state ? c->state : "planned",
+		    req->status ? req->status : 200);
 	return append(req->cfg, o, 0, NULL);
 }
 

@@ -227,7 +227,8 @@ delivery_valid(const char *d)
 
 /*
  * GitHub signs the body only, so the body must say what it is for: a
- * JSON object whose "service" is the service the URL names.  An empty
+ * JSON object whose "service" is the service the URL names ("stack": the
+ * stack, for a release).  An empty
  * body (a rollback, a status read) cannot be tied to anything.
  */
 static int
@@ -241,8 +242,12 @@ body_names_service(const struct request *req)
 	    (root = cJSON_ParseWithLength(buf_str(&req->body),
 	         req->body.len)) == NULL)
 		return 0;
-	svc = cJSON_GetObjectItemCaseSensitive(root, "service");
-	ok = cJSON_IsString(svc) && strcmp(svc->valuestring, req->service) == 0;
+	/* A stack release says which stack. */
+	svc = cJSON_GetObjectItemCaseSensitive(root,
+	    req->action == ACT_STACK ? "stack" : "service");
+	ok = cJSON_IsString(svc) &&
+	    strcmp(svc->valuestring,
+	        req->action == ACT_STACK ? req->stack : req->service) == 0;
 	cJSON_Delete(root);
 	return ok;
 }

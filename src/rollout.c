@@ -102,20 +102,21 @@ rollout_look(struct rollout *w, struct docker *d, struct docker_err *e)
 	st = svc.update_state;
 	if (*st != '\0')
 		w->last = w->state = known_state(st);
-	if (w->image[0] != '\0' && strcmp(svc.image, w->image) != 0) {
+	/* A failed rollout first: Swarm's own rollback puts the previous
+	 * image back, which is no other update's doing. */
+	if (strcmp(st, "paused") == 0 || strcmp(st, "rollback_paused") == 0 ||
+	    (!w->rollback && strncmp(st, "rollback_", 9) == 0)) {
+		settle(w, ROLLOUT_FAILED, w->last, svc.update_message);
+		log_warnx("service %s: rollout %s: %s", w->name, w->last,
+		    svc.update_message ? svc.update_message : "");
+		rc = 1;
+	} else if (w->image[0] != '\0' && strcmp(svc.image, w->image) != 0) {
 		settle(w, ROLLOUT_SUPERSEDED, "superseded",
 		    "another update replaced this one");
 		rc = 1;
 	} else if (strcmp(st,
 	               w->rollback ? "rollback_completed" : "completed") == 0) {
 		settle(w, ROLLOUT_DONE, w->last, svc.update_message);
-		rc = 1;
-	} else if (strcmp(st, "paused") == 0 ||
-	    strcmp(st, "rollback_paused") == 0 ||
-	    (!w->rollback && strncmp(st, "rollback_", 9) == 0)) {
-		settle(w, ROLLOUT_FAILED, w->last, svc.update_message);
-		log_warnx("service %s: rollout %s: %s", w->name, w->last,
-		    svc.update_message ? svc.update_message : "");
 		rc = 1;
 	} else if (*st == '\0')
 		/* No UpdateStatus: either the updater has not started yet,

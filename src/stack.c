@@ -374,6 +374,7 @@ write_member(struct request *req, struct stack_member *m, struct buf *spec)
 			    m->svc.name);
 		if (record_intent(req, m) == -1)
 			return -1;
+		m->attempted = 1;
 		rc = docker_service_update(req->docker, &req->docker_err,
 		    &m->svc, buf_str(spec), spec->len, pin_auth(&m->pin), 0,
 		    req_docker_warning, req);
@@ -483,6 +484,12 @@ wait_order(struct request *req, size_t a, size_t b, uint64_t deadline)
 	for (i = a; i < b; i++) {
 		struct stack_member *m = &req->members[i];
 
+		if (m->written && m->watch.outcome == ROLLOUT_SUPERSEDED)
+			return req_fail(req, 409,
+			    "stack %s: service %s was changed by another update "
+			    "while this release waited (another release?); "
+			    "this one is undone",
+			    req->stack, m->svc.name);
 		if (m->written && m->watch.outcome == ROLLOUT_FAILED)
 			return req_fail(req, 502,
 			    "stack %s: the rollout of service %s failed: %s: "
@@ -591,9 +598,42 @@ verify(struct request *req)
  * is the planned one again), or someone else changed it since (it is
  * left alone).  Returns 1 when its rollout is worth following.
  */
+/* What a member that this release tried to write has now: 1 when the
+ * planned spec must be posted back, 0 when m's state says why not. */
+static int
+needs_restore(struct stack_member *m, const struct service *now)
+{
+	if (strncmp(now->update_state, "rollback_", 9) == 0 &&
+	    strcmp(now->image, m->svc.image) == 0) {
+		/* update-failure-action rollback: Swarm's own. */
+		set_state(m, "rolled_back", "Swarm rolled it back");
+		rollout_begin(&m->watch, m->svc.id, m->svc.name, 1,
+		    m->svc.image);
+		return 0;
+	}
+	if (same_spec(now, &m->svc)) {
+		/* An update whose answer was lost, and that never landed. */
+		set_state(m, m->written ? "rolled_back" : "unchanged",
+		    "it has the spec it had before");
+		return 0;
+	}
+	if (strcmp(now->image, m->pin.image) != 0) {
+		set_state(m, "superseded",
+		    "changed by someone else since; left as it is");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Puts the planned spec back on a member this release wrote (or tried
+ * to), at the version Docker has now, unless it needs none
+ * (needs_restore).  Returns 1 when its rollout is worth following.
+ */
 static int
 restore_member(struct request *req, struct stack_member *m)
 {
+	struct change c;
 	struct docker_err e;
 	struct service now;
 	unsigned attempt;
@@ -603,21 +643,16 @@ restore_member(struct request *req, struct stack_member *m)
 	for (attempt = 1; rc == 1; attempt++) {
 		if (docker_service_get(req->docker, &e, m->svc.id, &now) == -1)
 			break;
-		if (strcmp(now.image, m->svc.image) == 0) {
-			/* update-failure-action rollback: Swarm's own. */
-			set_state(m, "rolled_back", "Swarm rolled it back");
-			rollout_begin(&m->watch, m->svc.id, m->svc.name,
-			    strncmp(now.update_state, "rollback_", 9) == 0,
-			    m->svc.image);
+		if (!needs_restore(m, &now)) {
 			service_free(&now);
-			return 1;
+			return m->watch.service_id[0] != '\0';
 		}
-		if (strcmp(now.image, m->pin.image) != 0) {
-			set_state(m, "superseded",
-			    "changed by someone else since; left as it is");
-			service_free(&now);
-			return 0;
-		}
+		member_change(req, m, &c);
+		c.prev_image = now.image;
+		c.new_image = m->svc.image;
+		c.version = now.version;
+		/* An undo is made even when its record fails (logged). */
+		(void)audit_intent(req, &c);
 		rc = docker_service_update(req->docker, &e, &now,
 		    m->svc.raw + m->svc.spec.off, m->svc.spec.len, NULL, 0,
 		    NULL, NULL);
@@ -653,7 +688,7 @@ restore(struct request *req)
 	size_t i, followed = 0;
 
 	for (i = req->nmembers; i-- > 0;)
-		if (req->members[i].written &&
+		if (req->members[i].attempted &&
 		    restore_member(req, &req->members[i]))
 			followed++;
 	if (followed == 0 || req->wait_s <= 0)
@@ -664,7 +699,7 @@ restore(struct request *req)
 	for (i = 0; i < req->nmembers; i++) {
 		struct stack_member *m = &req->members[i];
 
-		if (!m->written || !m->watch.service_id[0])
+		if (!m->attempted || !m->watch.service_id[0])
 			continue;
 		if (m->watch.outcome == ROLLOUT_DONE)
 			set_state(m, "rolled_back",
@@ -721,7 +756,8 @@ release_state(const struct request *req)
 		completed += m->written && strcmp(m->state, "completed") == 0;
 	}
 	if (req->status >= 400)
-		return written == restored ? "rolled_back" : "failed";
+		return written > 0 && written == restored ? "rolled_back"
+		                                          : "failed";
 	if (written == 0)
 		return "unchanged";
 	return completed == written ? "completed" : "accepted";

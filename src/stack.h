@@ -27,6 +27,8 @@ struct stack_member {
 	struct service svc; /* as read for the plan: the spec to restore */
 	struct pin pin;     /* what it will run */
 	int unchanged;      /* already runs it: nothing to write */
+	int attempted;      /* this request posted an update (it may have
+	                     * landed even when its answer was lost) */
 	int written;        /* Docker accepted this request's update */
 	const char *state;  /* planned, accepted, completed, rolled_back, ... */
 	char *message;      /* owned: Swarm's or ours */

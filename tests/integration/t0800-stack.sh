@@ -37,7 +37,9 @@ svc_create shop_web local/app:v1 "${member[@]}" >/dev/null
 svc_create shop_worker local/app:v1 "${member[@]}" --label deployer.order=1 \
     --update-failure-action pause --update-max-failure-ratio 0 \
     --update-monitor 3s >/dev/null
-svc_create shop_cache local/other:v1 "${member[@]}" >/dev/null
+svc_create shop_cache local/other:v1 "${member[@]}" \
+    --update-failure-action rollback --update-max-failure-ratio 0 \
+    --update-monitor 3s --rollback-monitor 1s >/dev/null
 svc_create shop_admin local/app:v1 --label com.docker.stack.namespace=shop \
     "${fast[@]}" >/dev/null
 svc_create blog_web local/app:v1 --label com.docker.stack.namespace=blog \
@@ -139,6 +141,15 @@ n=$(docker service ps shop_worker --filter desired-state=running \
     --format '{{.Image}}' | grep -c 'local/app:v2' || true)
 is "$n" 1 "failed member: worker runs its old image again"
 is "$(bs_count rel)" 2 "failed member: one notification per changed member"
+bs_jobs rel >/dev/null
+
+# A member that Swarm rolls back itself (update-failure-action rollback):
+# the release failed (502), not lost to another one.
+run_cgi PUT '/stack/shop?wait=120' '{"services": {"cache": "local/crash:v1"}}'
+is "$STATUS" 502 "Swarm's own rollback of a member: 502"
+like "$(json_get error)" "shop_cache failed: rollback" "... naming it"
+is "$(members)" "shop_cache=rolled_back" "... rolled back"
+is "$(svc_image shop_cache)" local/other:v1 "... on its old image"
 bs_jobs rel >/dev/null
 
 # --- token scopes ---------------------------------------------------------------
