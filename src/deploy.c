@@ -48,39 +48,42 @@ expect_matches(const char *expect, const char *current)
 }
 
 int
+deploy_refusal(const struct request *req, const struct service *svc,
+    const struct imageref *ref, const char *image, char *why, size_t n)
+{
+	if (!svc->allow_updates)
+		snprintf(why, n,
+		    "service %s is not labelled deployer.allowUpdates=true",
+		    svc->name);
+	else if (ref == NULL)
+		return 0;
+	else if (svc->allowed_images == NULL &&
+	    req->cfg->require_allowed_images)
+		snprintf(why, n,
+		    "service %s has no deployer.allowedImages label; the "
+		    "server requires one",
+		    svc->name);
+	else if (svc->allowed_images != NULL &&
+	    !pattern_list_any(svc->allowed_images, match_ref, ref))
+		snprintf(why, n,
+		    "image %s is not allowed on service %s (label "
+		    "deployer.allowedImages)",
+		    image, svc->name);
+	else
+		return 0;
+	return 1;
+}
+
+int
 deploy_gate(struct request *req, const struct service *svc,
     const struct imageref *ref, const char *image)
 {
-	if (!svc->allow_updates) {
-		log_warnx("service %s is not labelled deployer.allowUpdates="
-		          "true",
-		    svc->name);
-		return req_fail(req, 403,
-		    "service %s is not labelled "
-		    "deployer.allowUpdates=true",
-		    svc->name);
-	}
-	if (ref == NULL)
+	char why[REF_MAX + 256];
+
+	if (!deploy_refusal(req, svc, ref, image, why, sizeof(why)))
 		return 0;
-	if (svc->allowed_images == NULL && req->cfg->require_allowed_images) {
-		log_warnx("service %s has no deployer.allowedImages label, "
-		          "which the configuration requires",
-		    svc->name);
-		return req_fail(req, 403,
-		    "service %s has no "
-		    "deployer.allowedImages label; the server requires one",
-		    svc->name);
-	}
-	if (svc->allowed_images != NULL &&
-	    !pattern_list_any(svc->allowed_images, match_ref, ref)) {
-		log_warnx("service %s: %s is not in deployer.allowedImages",
-		    svc->name, image);
-		return req_fail(req, 403,
-		    "image %s is not allowed on service "
-		    "%s (label deployer.allowedImages)",
-		    image, svc->name);
-	}
-	return 0;
+	log_warnx("%s", why);
+	return req_fail(req, 403, "%s", why);
 }
 
 /* The label gate, the allow-list and compare-and-swap. */

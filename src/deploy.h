@@ -3,6 +3,8 @@
 #ifndef DEPLOY_H
 #define DEPLOY_H
 
+#include <stddef.h>
+
 struct change;
 struct imageref;
 struct request;
@@ -16,6 +18,11 @@ struct service;
  */
 int deploy_gate(struct request *req, const struct service *svc,
     const struct imageref *ref, const char *image);
+
+/* The same gate as a question: 1 with the reason in why (n bytes) when it
+ * refuses the write, 0 when it lets it pass.  Fails nothing. */
+int deploy_refusal(const struct request *req, const struct service *svc,
+    const struct imageref *ref, const char *image, char *why, size_t n);
 
 /*
  * PUT /service/<name>: resolves the tag to a digest, reads the service,

@@ -638,16 +638,19 @@ brief_of(struct docker_err *e, const cJSON *item, struct service_brief *b)
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(item, "Spec");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "ID");
 	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(spec, "Name");
-	const cJSON *allow, *img;
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
+	const cJSON *allow, *img, *track, *stack;
 
 	img = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetObjectItemCaseSensitive(spec, "TaskTemplate"),
 	        "ContainerSpec"),
 	    "Image");
-	allow = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(spec, "Labels"),
-	    "deployer.allowUpdates");
+	allow =
+	    cJSON_GetObjectItemCaseSensitive(labels, "deployer.allowUpdates");
+	track = cJSON_GetObjectItemCaseSensitive(labels, "deployer.track");
+	stack = cJSON_GetObjectItemCaseSensitive(labels,
+	    "com.docker.stack.namespace");
 	if (!cJSON_IsString(id) || !cJSON_IsString(nm) ||
 	    strlen(id->valuestring) >= sizeof(b->id) ||
 	    strlen(nm->valuestring) >= sizeof(b->name))
@@ -658,8 +661,14 @@ brief_of(struct docker_err *e, const cJSON *item, struct service_brief *b)
 	b->allow_updates =
 	    cJSON_IsString(allow) && strcmp(allow->valuestring, "true") == 0;
 	/* A service that runs no container image is listed without one. */
-	if (cJSON_IsString(img) &&
-	    (b->image = strdup(img->valuestring)) == NULL)
+	if (cJSON_IsString(stack) &&
+	    strlen(stack->valuestring) < sizeof(b->stack))
+		memcpy(b->stack, stack->valuestring,
+		    strlen(stack->valuestring) + 1);
+	if ((cJSON_IsString(img) &&
+	        (b->image = strdup(img->valuestring)) == NULL) ||
+	    (cJSON_IsString(track) &&
+	        (b->track = strdup(track->valuestring)) == NULL))
 		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -740,8 +749,10 @@ service_briefs_free(struct service_brief *list, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && list != NULL; i++)
+	for (i = 0; i < n && list != NULL; i++) {
 		free(list[i].image);
+		free(list[i].track);
+	}
 	free(list);
 }
 

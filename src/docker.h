@@ -88,6 +88,8 @@ struct service_brief {
 	char name[64];
 	char *image;       /* owned */
 	int allow_updates; /* label deployer.allowUpdates=true */
+	char *track;       /* owned: label deployer.track, or NULL */
+	char stack[64];    /* label com.docker.stack.namespace, or "" */
 };
 
 /* Tasks of a service, counted as `docker service ps` would show them. */
@@ -140,7 +142,8 @@ int docker_resolve(struct docker *d, struct docker_err *e, const char *name,
     size_t whylen);
 
 /*
- * Lists the services labelled label (as "key=value"), at most max of
+ * Lists the services labelled label ("key=value", or "key" for any
+ * value), at most max of
  * them, into *list (owned, *n entries; free with service_briefs_free).
  * More than max is a failure (DOCKER_ERR_REFUSED).
  */
