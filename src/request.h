@@ -74,7 +74,8 @@ struct change {
 	uint64_t version;    /* the Version.Index written at */
 };
 
-struct stack_member;
+struct member;
+struct push_set;
 
 struct request {
 	/* Transport and settings (borrowed). */
@@ -122,8 +123,9 @@ struct request {
 	char *state_message; /* owned: Docker's UpdateStatus message */
 	cJSON *warnings;     /* owned array of strings */
 	struct notice notice;
-	/* A stack release: its members, in release order (owned). */
-	struct stack_member *members;
+	/* A stack release: its members, in release order; a hook: the
+	 * services it moves (owned). */
+	struct member *members;
 	size_t nmembers;
 
 	/* The last Docker call's error, for req_fail_docker. */

@@ -47,38 +47,12 @@
 /* A restore waits at least this long for its rollouts, when waiting. */
 #define RESTORE_WAIT_MIN_S 30
 
-static void
-set_state(struct stack_member *m, const char *state, const char *msg)
-{
-	m->state = state;
-	free(m->message);
-	m->message = msg != NULL ? strdup(msg) : NULL;
-}
-
-/* A member's write as notifications and audit records tell it. */
-static void
-member_change(const struct request *req, const struct stack_member *m,
-    struct change *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->service = m->svc.name;
-	c->service_id = m->svc.id;
-	c->stack = req->stack;
-	c->requested = m->image;
-	c->prev_image = m->svc.image;
-	c->new_image = m->pin.image[0] ? m->pin.image : NULL;
-	c->digest = m->pin.digest;
-	c->state = m->state;
-	c->message = m->message;
-	c->version = m->svc.version;
-}
-
 /* ------------------------------------------------------------- choose */
 
-static struct stack_member *
+static struct member *
 add_member(struct request *req)
 {
-	struct stack_member *m;
+	struct member *m;
 
 	if (req->nmembers == STACK_MEMBERS_MAX) {
 		req_fail(req, 409,
@@ -119,7 +93,7 @@ static int
 choose_by_image(struct request *req, const struct service_brief *list, size_t n,
     cJSON *skipped)
 {
-	struct stack_member *m;
+	struct member *m;
 	struct imageref cur;
 	const char *errstr;
 	size_t i;
@@ -178,7 +152,7 @@ choose_by_name(struct request *req, const struct service_brief *list, size_t n)
 	size_t i, j;
 
 	for (i = 0; i < req->nmembers; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if ((b = find_member(req, list, n, m->asked)) == NULL)
 			return req_fail(req, 404,
@@ -244,7 +218,7 @@ pinned_before(const struct request *req, size_t i)
 static int
 plan_member(struct request *req, size_t i)
 {
-	struct stack_member *m = &req->members[i];
+	struct member *m = &req->members[i];
 
 	if (docker_service_get(req->docker, &req->docker_err, m->target,
 	        &m->svc) == -1)
@@ -268,7 +242,7 @@ plan_member(struct request *req, size_t i)
 static int
 pin_member(struct request *req, size_t i)
 {
-	struct stack_member *m = &req->members[i];
+	struct member *m = &req->members[i];
 	const struct pin *same = pinned_before(req, i);
 
 	if (same != NULL) {
@@ -286,7 +260,7 @@ pin_member(struct request *req, size_t i)
 static int
 member_cmp(const void *a, const void *b)
 {
-	const struct stack_member *x = a, *y = b;
+	const struct member *x = a, *y = b;
 
 	if (x->svc.order != y->svc.order)
 		return x->svc.order < y->svc.order ? -1 : 1;
@@ -327,7 +301,7 @@ same_spec(const struct service *a, const struct service *b)
  * changed it, -1 on failure.
  */
 static int
-still_planned(struct request *req, struct stack_member *m)
+still_planned(struct request *req, struct member *m)
 {
 	struct service now;
 
@@ -343,60 +317,30 @@ still_planned(struct request *req, struct stack_member *m)
 	return 1;
 }
 
+/* member_write's reread: a release does not write over a change it did
+ * not plan. */
 static int
-record_intent(struct request *req, const struct stack_member *m)
+reread(struct request *req, struct member *m, unsigned attempt)
 {
-	struct change c;
+	int rc = 0;
 
-	member_change(req, m, &c);
-	return deploy_intent(req, &c);
+	if (attempt < req->cfg->update_retries &&
+	    (rc = still_planned(req, m)) != 0)
+		return rc;
+	log_warnx("stack %s: service %s changed since the release was planned",
+	    req->stack, m->svc.name);
+	return req_fail(req, 409,
+	    "stack %s: service %s changed since this release was planned "
+	    "(another release?); this one is undone",
+	    req->stack, m->svc.name);
 }
 
 /* Posts one member's new spec at the version the plan read. */
 static int
-write_member(struct request *req, struct stack_member *m, struct buf *spec)
+write_member(struct request *req, struct member *m, struct buf *spec)
 {
-	const struct spec_change c = {
-		.image = m->pin.image,
-		.platforms = m->pin.platforms,
-		.force = req->force,
-		.by = req->cfg->record_labels ? req->token_name : NULL,
-		.request_id = req->id,
-	};
-	unsigned attempt;
-	int rc;
-
-	for (attempt = 1;; attempt++) {
-		buf_reset(spec);
-		if (spec_edit(&c, &m->svc, spec) == -1)
-			return req_fail(req, 502,
-			    "cannot edit the spec Docker sent for service %s",
-			    m->svc.name);
-		if (record_intent(req, m) == -1)
-			return -1;
-		m->attempted = 1;
-		rc = docker_service_update(req->docker, &req->docker_err,
-		    &m->svc, buf_str(spec), spec->len, pin_auth(&m->pin), 0,
-		    req_docker_warning, req);
-		if (rc == -1)
-			return req_fail_docker(req);
-		if (rc == 0)
-			break;
-		if (attempt >= req->cfg->update_retries ||
-		    (rc = still_planned(req, m)) == 0) {
-			log_warnx("stack %s: service %s changed since the "
-			          "release was planned",
-			    req->stack, m->svc.name);
-			return req_fail(req, 409,
-			    "stack %s: service %s changed since this release "
-			    "was planned (another release?); this one is undone",
-			    req->stack, m->svc.name);
-		}
-		if (rc == -1)
-			return -1;
-	}
-	m->written = 1;
-	set_state(m, "accepted", NULL);
+	if (member_write(req, m, req->force, spec, reread) == -1)
+		return -1;
 	log_info("stack %s: service %s: %s -> %s%s", req->stack, m->svc.name,
 	    m->svc.image, m->pin.image, req->force ? " (forced)" : "");
 	return 0;
@@ -413,7 +357,7 @@ look_all(struct request *req, size_t a, size_t b, size_t *open, size_t *failed)
 
 	*open = *failed = 0;
 	for (i = a; i < b; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (!m->watch.service_id[0] || m->watch.settled)
 			continue;
@@ -423,7 +367,7 @@ look_all(struct request *req, size_t a, size_t b, size_t *open, size_t *failed)
 		if (rc == 0)
 			(*open)++;
 		else
-			set_state(m, m->watch.state, m->watch.message);
+			member_state(m, m->watch.state, m->watch.message);
 		if (rc == 1 &&
 		    (m->watch.outcome == ROLLOUT_FAILED ||
 		        m->watch.outcome == ROLLOUT_SUPERSEDED))
@@ -455,11 +399,11 @@ follow(struct request *req, size_t a, size_t b, uint64_t deadline,
 		                                          : ROLLOUT_POLL_MS);
 	}
 	for (i = a; i < b; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (m->watch.service_id[0] && !m->watch.settled) {
 			rollout_expire(&m->watch);
-			set_state(m, m->watch.state, m->watch.message);
+			member_state(m, m->watch.state, m->watch.message);
 		}
 	}
 	return 0;
@@ -472,7 +416,7 @@ wait_order(struct request *req, size_t a, size_t b, uint64_t deadline)
 	size_t i;
 
 	for (i = a; i < b; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (m->written)
 			rollout_begin(&m->watch, m->svc.id, m->svc.name, 0,
@@ -482,7 +426,7 @@ wait_order(struct request *req, size_t a, size_t b, uint64_t deadline)
 		return -1;
 	/* A failure names the member that failed, not one cut short. */
 	for (i = a; i < b; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (m->written && m->watch.outcome == ROLLOUT_SUPERSEDED)
 			return req_fail(req, 409,
@@ -498,7 +442,7 @@ wait_order(struct request *req, size_t a, size_t b, uint64_t deadline)
 			    m->message ? m->message : "");
 	}
 	for (i = a; i < b; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (!m->written || m->watch.outcome == ROLLOUT_DONE)
 			continue;
@@ -528,7 +472,7 @@ static int
 release(struct request *req)
 {
 	uint64_t deadline = mono_ms() + (uint64_t)req->wait_s * 1000;
-	struct stack_member *ms = req->members;
+	struct member *ms = req->members;
 	struct buf spec;
 	size_t a = 0, b, i;
 	int rc = 0;
@@ -566,7 +510,7 @@ verify(struct request *req)
 	int same;
 
 	for (i = 0; i < req->nmembers; i++) {
-		const struct stack_member *m = &req->members[i];
+		const struct member *m = &req->members[i];
 
 		if (docker_service_get(req->docker, &req->docker_err, m->svc.id,
 		        &now) == -1)
@@ -601,24 +545,24 @@ verify(struct request *req)
 /* What a member that this release tried to write has now: 1 when the
  * planned spec must be posted back, 0 when m's state says why not. */
 static int
-needs_restore(struct stack_member *m, const struct service *now)
+needs_restore(struct member *m, const struct service *now)
 {
 	if (strncmp(now->update_state, "rollback_", 9) == 0 &&
 	    strcmp(now->image, m->svc.image) == 0) {
 		/* update-failure-action rollback: Swarm's own. */
-		set_state(m, "rolled_back", "Swarm rolled it back");
+		member_state(m, "rolled_back", "Swarm rolled it back");
 		rollout_begin(&m->watch, m->svc.id, m->svc.name, 1,
 		    m->svc.image);
 		return 0;
 	}
 	if (same_spec(now, &m->svc)) {
 		/* An update whose answer was lost, and that never landed. */
-		set_state(m, m->written ? "rolled_back" : "unchanged",
+		member_state(m, m->written ? "rolled_back" : "unchanged",
 		    "it has the spec it had before");
 		return 0;
 	}
 	if (strcmp(now->image, m->pin.image) != 0) {
-		set_state(m, "superseded",
+		member_state(m, "superseded",
 		    "changed by someone else since; left as it is");
 		return 0;
 	}
@@ -631,7 +575,7 @@ needs_restore(struct stack_member *m, const struct service *now)
  * (needs_restore).  Returns 1 when its rollout is worth following.
  */
 static int
-restore_member(struct request *req, struct stack_member *m)
+restore_member(struct request *req, struct member *m)
 {
 	struct change c;
 	struct docker_err e;
@@ -661,7 +605,7 @@ restore_member(struct request *req, struct stack_member *m)
 			docker_fail(&e, DOCKER_ERR_CONFLICT,
 			    "it kept changing (%u attempts)", attempt);
 		else if (rc == 0) {
-			set_state(m, "rolled_back",
+			member_state(m, "rolled_back",
 			    "the spec it had before was restored");
 			log_info("stack %s: service %s restored to %s",
 			    req->stack, m->svc.name, m->svc.image);
@@ -674,7 +618,7 @@ restore_member(struct request *req, struct stack_member *m)
 	}
 	log_warnx("stack %s: service %s NOT restored: %s", req->stack,
 	    m->svc.name, e.msg);
-	set_state(m, "rollback_failed", e.msg);
+	member_state(m, "rollback_failed", e.msg);
 	return 0;
 }
 
@@ -697,48 +641,25 @@ restore(struct request *req)
 	        0) == -1)
 		return;
 	for (i = 0; i < req->nmembers; i++) {
-		struct stack_member *m = &req->members[i];
+		struct member *m = &req->members[i];
 
 		if (!m->attempted || !m->watch.service_id[0])
 			continue;
 		if (m->watch.outcome == ROLLOUT_DONE)
-			set_state(m, "rolled_back",
+			member_state(m, "rolled_back",
 			    m->watch.message ? m->watch.message
 			                     : "the spec it had before runs");
 		else if (m->watch.outcome == ROLLOUT_SUPERSEDED)
-			set_state(m, "superseded",
+			member_state(m, "superseded",
 			    "changed by someone else since; left as it is");
 		else
-			set_state(m, "rollback_failed",
+			member_state(m, "rollback_failed",
 			    m->watch.message ? m->watch.message
 			                     : "the restore did not complete");
 	}
 }
 
 /* ------------------------------------------------------------- answer */
-
-static int
-put_member(cJSON *arr, const struct request *req, const struct stack_member *m)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	json_put(o, "service", m->svc.name);
-	json_put(o, "service_id", m->svc.id);
-	json_put(o, "requested_image", m->image);
-	json_put(o, "image", m->pin.image);
-	json_put(o, "previous_image", m->svc.image);
-	json_put(o, "digest", m->pin.digest);
-	cJSON_AddNumberToObject(o, "order", (double)m->svc.order);
-	json_put(o, "state", m->state);
-	json_put(o, "message", m->message);
-	if (m->written)
-		notify_put(o, req->cfg, &m->notice);
-	return 0;
-}
 
 /* The release's one word: what every member's state adds up to. */
 static const char *
@@ -749,7 +670,7 @@ release_state(const struct request *req)
 	if (req->dry_run)
 		return "dry_run";
 	for (i = 0; i < req->nmembers; i++) {
-		const struct stack_member *m = &req->members[i];
+		const struct member *m = &req->members[i];
 
 		written += m->written;
 		restored += m->written && strcmp(m->state, "rolled_back") == 0;
@@ -776,36 +697,13 @@ fill_result(struct request *req)
 	if ((arr = cJSON_AddArrayToObject(r, "services")) == NULL)
 		return req_fail(req, 500, "out of memory");
 	for (i = 0; i < req->nmembers; i++)
-		if (put_member(arr, req, &req->members[i]) == -1)
+		if (member_put(arr, req, &req->members[i]) == -1)
 			return req_fail(req, 500, "out of memory");
 	/* The skipped services went in first; they read better after. */
 	cJSON_AddItemToObject(r, "skipped",
 	    cJSON_DetachItemFromObjectCaseSensitive(r, "skipped"));
 	json_put_request(r, req);
 	return 0;
-}
-
-/* One notification per member this release changed, one audit record
- * per member of the plan. */
-static void
-tell(struct request *req)
-{
-	struct change c;
-	size_t i;
-
-	for (i = 0; i < req->nmembers; i++) {
-		struct stack_member *m = &req->members[i];
-
-		member_change(req, m, &c);
-		if (m->written)
-			notify_change(req, &c, &m->notice);
-		if (m->svc.id[0] != '\0' && audit_member(req, &c) == -1) {
-			req->audit_failed = 1;
-			req_warn(req,
-			    "an audit record of a member could not "
-			    "be written");
-		}
-	}
 }
 
 int
@@ -822,22 +720,8 @@ stack_run(struct request *req)
 		rc = -1;
 	}
 	req->state = release_state(req);
-	tell(req);
+	members_tell(req);
 	if (fill_result(req) == -1)
 		return -1;
 	return rc;
-}
-
-void
-stack_members_free(struct stack_member *m, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && m != NULL; i++) {
-		service_free(&m[i].svc);
-		pin_free(&m[i].pin);
-		rollout_end(&m[i].watch);
-		free(m[i].message);
-	}
-	free(m);
 }
