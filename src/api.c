@@ -11,12 +11,19 @@
 #include "deploy.h"
 #include "health.h"
 #include "history.h"
+#include "hook.h"
 #include "io.h"
+#include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "route.h"
 #include "stack.h"
 #include "status.h"
+
+/* A hook: every sender's is a "push" (its name is in the path). */
+#define HOOK(a, credential)                               \
+	[a] = { a, "push", "send hooks to", CFG_ACT_HOOK, \
+		(credential) | API_BODY | API_DRYRUN, hook_parse, hook_run }
 
 /* Every action: route.c maps methods and paths to these. */
 static const struct api_action actions[] = {
@@ -36,6 +43,11 @@ static const struct api_action actions[] = {
 	    CFG_ACT_STATUS, API_TOKEN | API_LIMIT, NULL, history_run },
 	[ACT_STACK] = { ACT_STACK, "stack", "release", CFG_ACT_DEPLOY,
 	    API_TOKEN | API_BODY | API_WAIT, body_parse, stack_run },
+	HOOK(ACT_HOOK_REGISTRY, API_TOKEN),
+	HOOK(ACT_HOOK_DOCKERHUB, API_TOKEN),
+	HOOK(ACT_HOOK_GITHUB, API_SIGNED),
+	HOOK(ACT_HOOK_HARBOR, API_TOKEN),
+	HOOK(ACT_HOOK_QUAY, API_TOKEN),
 };
 
 const struct api_action *
@@ -59,16 +71,22 @@ read_input(struct request *req, const struct api_action *a)
 {
 	if (req_parse_query(req) == -1)
 		return -1;
-	if (!(a->flags & API_WAIT) &&
-	    (req->wait_s != WAIT_NONE || req->dry_run))
+	if (!(a->flags & API_WAIT) && req->wait_s != WAIT_NONE)
 		return req_fail(req, 400,
-		    "wait and dry_run apply to deploys, "
-		    "rollbacks and stack releases");
+		    (a->flags & API_DRYRUN)
+		        ? "a hook does not wait: notifications report the "
+		          "rollouts"
+		        : "wait applies to deploys, rollbacks and stack "
+		          "releases");
+	if (!(a->flags & (API_WAIT | API_DRYRUN)) && req->dry_run)
+		return req_fail(req, 400,
+		    "dry_run applies to deploys, rollbacks, stack releases "
+		    "and hooks");
 	if ((a->flags & API_BODY) && req_read_body(req) == -1)
 		return -1;
 	/* Read in full: the deadline for sending it no longer applies. */
 	io_input_done(req->io);
-	return auth_signature(req);
+	return (a->flags & API_SIGNED) ? 0 : auth_signature(req);
 }
 
 int
@@ -78,10 +96,20 @@ api_prepare(struct request *req)
 
 	if (req->status != 0 || route(req) == -1)
 		return -1;
+	/* A web server writes the request line, secret and all, beside each
+	 * line a CGI program writes to stderr (nginx: request: "POST ..."):
+	 * such a request logs to syslog. */
+	if (req->path_secret[0] != '\0' && !req->io->fastcgi)
+		log_open(LOG_TARGET_SYSLOG);
 	a = api_action(req->action);
-	if (!(a->flags & API_TOKEN))
+	if (a->flags & API_SIGNED) {
+		/* The signature is the credential: the body comes first. */
+		if (read_input(req, a) == -1 || auth_signed(req) == -1 ||
+		    auth_scope(req) == -1)
+			return -1;
+	} else if (!(a->flags & API_TOKEN))
 		return 0;
-	if (auth_check(req) == -1 || auth_scope(req) == -1 ||
+	else if (auth_check(req) == -1 || auth_scope(req) == -1 ||
 	    read_input(req, a) == -1)
 		return -1;
 	req->authorized = 1;

@@ -7,10 +7,13 @@
 
 /* What an action reads before its handler runs. */
 enum {
-	API_TOKEN = 1 << 0, /* a token must allow it (scope below) */
-	API_BODY = 1 << 1,  /* reads a body (PUT, POST) */
-	API_WAIT = 1 << 2,  /* takes ?wait= and ?dry_run= */
-	API_LIMIT = 1 << 3, /* takes ?limit= */
+	API_TOKEN = 1 << 0,  /* a token must allow it (scope below) */
+	API_BODY = 1 << 1,   /* reads a body (PUT, POST) */
+	API_WAIT = 1 << 2,   /* takes ?wait= and ?dry_run= */
+	API_LIMIT = 1 << 3,  /* takes ?limit= */
+	API_DRYRUN = 1 << 4, /* takes ?dry_run= (but no wait) */
+	API_SIGNED = 1 << 5, /* no token is presented: the token is the one
+	                      * whose GitHub signature the body carries */
 };
 
 /* Everything about one action, in one place. */

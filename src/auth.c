@@ -38,7 +38,10 @@ auth_check(struct request *req)
 		          "token.NAME); refusing every request");
 		return req_fail(req, 500, "the server has no token configured");
 	}
-	h = io_param(req->io, "HTTP_AUTHORIZATION");
+	/* Docker Hub and Quay can put a secret only in the path. */
+	h = req->path_secret[0] != '\0'
+	    ? req->path_secret
+	    : io_param(req->io, "HTTP_AUTHORIZATION");
 	if (h == NULL || *h == '\0') {
 		req->challenge = 1;
 		log_warnx("%s: no Authorization header", req->remote_addr);
@@ -109,6 +112,16 @@ auth_scope(struct request *req)
 		    "limit)",
 		    t->name);
 	}
+	if (ACT_IS_HOOK(req->action)) {
+		/* Which services may move is decided per service
+		 * (auth_may_move). */
+		if (t->actions & CFG_ACT_HOOK)
+			return 0;
+		log_warnx("token %s may not send hooks", t->name);
+		return req_fail(req, 403,
+		    "token %s may not send hooks (it needs actions=hook)",
+		    t->name);
+	}
 	if (req->action == ACT_STACK) {
 		if ((t->actions & CFG_ACT_DEPLOY) &&
 		    (t->stacks == NULL ||
@@ -137,6 +150,21 @@ auth_scope_service(struct request *req, const char *name)
 	if (strlen(name) < sizeof(req->service))
 		memcpy(req->service, name, strlen(name) + 1);
 	return 0;
+}
+
+int
+auth_may_move(const struct request *req, const char *name, const char *stack)
+{
+	const struct cfg_token *t = req->token;
+
+	if (t == NULL)
+		return 0;
+	if (t->services != NULL &&
+	    !pattern_list_any(t->services, match_name, name))
+		return 0;
+	return t->stacks == NULL ||
+	    (stack[0] != '\0' &&
+	        pattern_list_any(t->stacks, match_name, stack));
 }
 
 int
@@ -339,6 +367,76 @@ remember(struct request *req, const char *kind, const char *key, time_t expires,
 	return 0;
 }
 
+/* GitHub may redeliver for days, and the delivery ID is not signed: both
+ * the ID and the signature are refused for that long. */
+static int
+remember_delivery(struct request *req, const char *delivery,
+    const unsigned char got[32])
+{
+	char hex[65];
+
+	hex_encode(got, 32, hex);
+	if (remember(req, "github-delivery", delivery,
+	        time(NULL) + req->cfg->delivery_ttl,
+	        "replayed delivery (X-GitHub-Delivery already seen)") == -1)
+		return -1;
+	return remember(req, "signature", hex,
+	    time(NULL) + req->cfg->delivery_ttl,
+	    "replayed request (signature already used)");
+}
+
+int
+auth_signed(struct request *req)
+{
+	const char *h = io_param(req->io, "HTTP_X_HUB_SIGNATURE_256");
+	const char *delivery = io_param(req->io, "HTTP_X_GITHUB_DELIVERY");
+	const struct cfg_token *match = NULL;
+	unsigned char got[32], want[32];
+	const char *parts[1];
+	size_t lens[1], i;
+
+	req->auth_attempted = 1;
+	req->challenge = 1;
+	if (h == NULL || strncmp(h, "sha256=", 7) != 0 || strlen(h + 7) != 64 ||
+	    hex_decode(h + 7, 32, 1, got) == -1) {
+		log_warnx("%s: no or a malformed X-Hub-Signature-256",
+		    req->remote_addr);
+		return req_fail(req, 401,
+		    "missing or malformed X-Hub-Signature-256");
+	}
+	if (!delivery_valid(delivery)) {
+		log_warnx("%s: no or a malformed X-GitHub-Delivery",
+		    req->remote_addr);
+		return req_fail(req, 401,
+		    "missing or malformed X-GitHub-Delivery");
+	}
+	parts[0] = buf_str(&req->body);
+	lens[0] = req->body.len;
+	/* Every key is tried, whatever matched: timing tells nothing. */
+	for (i = 0; i < req->cfg->ntokens; i++) {
+		const struct cfg_token *t = &req->cfg->tokens[i];
+
+		/* A GitHub token's key, or the legacy token's secret. */
+		if (t->hmac_key == NULL || t->signature == CFG_SIG_DEPLOYER)
+			continue;
+		if (hmac(t, parts, lens, 1, want) == -1)
+			return req_fail(req, 500, "HMAC failed");
+		if (CRYPTO_memcmp(want, got, 32) == 0 && match == NULL)
+			match = t;
+	}
+	if (match == NULL) {
+		log_warnx("%s: no GitHub-signature token's key made this "
+		          "signature",
+		    req->remote_addr);
+		req->signature_refused = 1;
+		return req_fail(req, 401, "bad signature");
+	}
+	req->token = match;
+	req->token_name = match->name;
+	req->challenge = 0;
+	return remember_delivery(req, delivery, got);
+}
+
 int
 auth_signature(struct request *req)
 {
@@ -354,18 +452,10 @@ auth_signature(struct request *req)
 	        ? check_github(req, got, want, &delivery) == -1
 	        : check_deployer(req, got, want, &when) == -1)
 		return -1;
+	if (t->signature == CFG_SIG_GITHUB)
+		return remember_delivery(req, delivery, got);
 	hex_encode(got, sizeof(got), hex);
-	if (t->signature == CFG_SIG_DEPLOYER)
-		return remember(req, "signature", hex,
-		    (time_t)when + req->cfg->sig_window,
-		    "replayed request (signature already used)");
-	/* GitHub may redeliver for days, and the delivery ID is not signed:
-	 * both the ID and the signature are refused for that long. */
-	if (remember(req, "github-delivery", delivery,
-	        time(NULL) + req->cfg->delivery_ttl,
-	        "replayed delivery (X-GitHub-Delivery already seen)") == -1)
-		return -1;
 	return remember(req, "signature", hex,
-	    time(NULL) + req->cfg->delivery_ttl,
+	    (time_t)when + req->cfg->sig_window,
 	    "replayed request (signature already used)");
 }

@@ -144,7 +144,7 @@ parse_services(struct request *req, const cJSON *obj)
 	if ((req->members = calloc(n, sizeof(*req->members))) == NULL)
 		return req_fail(req, 500, "out of memory");
 	cJSON_ArrayForEach(item, obj) {
-		struct stack_member *m = &req->members[req->nmembers++];
+		struct member *m = &req->members[req->nmembers++];
 		size_t len = strlen(item->string);
 
 		if (!service_name_valid(item->string, len))

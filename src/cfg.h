@@ -56,7 +56,8 @@ enum {
 	CFG_ACT_ROLLBACK = 1 << 1,
 	CFG_ACT_STATUS = 1 << 2, /* also the service's history */
 	CFG_ACT_METRICS = 1 << 3,
-	CFG_ACT_ALL = (1 << 4) - 1,
+	CFG_ACT_HOOK = 1 << 4, /* POST /hook/<sender> */
+	CFG_ACT_ALL = (1 << 5) - 1,
 };
 
 enum cfg_signature {
@@ -73,7 +74,9 @@ struct cfg_token {
 	char *stacks;     /* the same for stack releases */
 	unsigned actions; /* CFG_ACT_* */
 	enum cfg_signature signature;
-	unsigned char *hmac_key; /* owned, when signature is required */
+	unsigned char *hmac_key; /* owned, when signature is required; the
+	                          * legacy token's: its secret, which signs
+	                          * GitHub webhooks (/hook/github) only */
 	size_t hmac_key_len;
 };
 

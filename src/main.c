@@ -122,7 +122,7 @@ handle(struct io *io, struct docker *d, const struct config *cfg,
 	if (req.status == 0 && req.result == NULL && req.text_type == NULL)
 		req_fail(&req, 500, "no result");
 	if (req.status == 0)
-		req.status = 200;
+		req.status = req.ok_status != 0 ? req.ok_status : 200;
 	/* On disk before the client hears anything. */
 	if (req.auth_attempted && audit_record(&req, audit_hash) == -1) {
 		req.audit_failed = 1;

@@ -50,20 +50,8 @@ static const struct row {
 
 /* deployer_requests_total{code}: the statuses the program answers. */
 static const int codes[] = {
-	200,
-	400,
-	401,
-	403,
-	404,
-	405,
-	409,
-	411,
-	412,
-	413,
-	500,
-	502,
-	503,
-	504,
+	200, 400, 401, 403, 404, 405, 409, 411, 412, 413, 500, 502, 503, 504,
+	202, /* appended: a slot never moves (a hook that moved services) */
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 #define CODE_SLOTS 16 /* NCODES and "other", with room */
@@ -313,7 +301,7 @@ count_change(struct mstore *m, const struct request *req, unsigned row)
 		;
 	mstore_add(m, g + b, 1);
 	mstore_add(m, g + NBUCKETS + 1, ms);
-	if (req->action != ACT_STACK) {
+	if (req->action != ACT_STACK && !ACT_IS_HOOK(req->action)) {
 		count_service(m, req->service, row,
 		    outcome(req->status, req->state));
 		return;

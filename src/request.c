@@ -11,8 +11,9 @@
 
 #include "io.h"
 #include "log.h"
+#include "member.h"
+#include "push.h"
 #include "request.h"
-#include "stack.h"
 #include "util.h"
 
 /* A text answer (a metrics scrape of a full service table) is bounded. */
@@ -345,7 +346,10 @@ req_free(struct request *req)
 	free(req->state_message);
 	cJSON_Delete(req->warnings);
 	cJSON_Delete(req->result);
-	stack_members_free(req->members, req->nmembers);
+	members_free(req->members, req->nmembers);
+	push_set_free(req->pushes);
+	free(req->pushes);
+	wipe(req->path_secret, sizeof(req->path_secret));
 	log_set_request(NULL);
 	memset(req, 0, sizeof(*req));
 }

@@ -31,7 +31,14 @@ enum action {
 	ACT_METRICS,  /* GET /metrics */
 	ACT_HISTORY,  /* GET /service/<name>/history */
 	ACT_STACK,    /* PUT /stack/<name> */
+	/* POST /hook/<sender>, in enum push_sender's order. */
+	ACT_HOOK_REGISTRY,
+	ACT_HOOK_DOCKERHUB,
+	ACT_HOOK_GITHUB,
+	ACT_HOOK_HARBOR,
+	ACT_HOOK_QUAY,
 };
+#define ACT_IS_HOOK(a) ((a) >= ACT_HOOK_REGISTRY && (a) <= ACT_HOOK_QUAY)
 
 /* History: records per request, by default and at most. */
 #define HISTORY_LIMIT_DEFAULT 20
@@ -98,7 +105,11 @@ struct request {
 	const struct cfg_token *token; /* borrowed: the token presented */
 	int auth_attempted;            /* the request reached authentication */
 	int authorized; /* token, scope, body and signature passed */
-	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix */
+	char path[PATH_MAX_LEN + 1]; /* the routed path, below the prefix,
+	                              * with a secret in it as "<secret>" */
+	/* The token of a hook whose sender can only put it in the path
+	 * (Docker Hub, Quay): a secret, wiped by req_free. */
+	char path_secret[PATH_MAX_LEN + 1];
 	uint64_t spec_version; /* the Version.Index the update was made at */
 	struct buf body;
 	int body_done;           /* the body was read (or dropped) to its end */
@@ -127,6 +138,8 @@ struct request {
 	 * services it moves (owned). */
 	struct member *members;
 	size_t nmembers;
+	struct push_set *pushes; /* owned: what a hook's sender pushed */
+	int ok_status;           /* a success other than 200 (202), or 0 */
 
 	/* The last Docker call's error, for req_fail_docker. */
 	struct docker_err docker_err;

@@ -23,6 +23,8 @@ status_reason(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 202:
+		return "Accepted";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -122,14 +124,16 @@ respond(struct request *req)
 
 	if (req->status == 0 && req->result == NULL && req->text_type == NULL)
 		req_fail(req, 500, "no result");
-	status = req->status ? req->status : 200;
+	status = req->status      ? req->status
+	    : req->ok_status != 0 ? req->ok_status
+	                          : 200;
 	req->status = status;
 	if (status == 200 && req->text_type != NULL) {
 		respond_text(req);
 		return;
 	}
 
-	body = status == 200 ? req->result : error_body(req);
+	body = status < 300 ? req->result : error_body(req);
 	if (body != NULL && req->warnings != NULL) {
 		cJSON *w = cJSON_GetObjectItemCaseSensitive(body, "warnings");
 		cJSON *item;

@@ -10,7 +10,8 @@
 #include "request.h"
 #include "route.h"
 
-#define SEG_NAME "{name}" /* a service (name or ID) or stack name */
+#define SEG_NAME "{name}"     /* a service (name or ID) or stack name */
+#define SEG_SECRET "{secret}" /* a token, where a sender has no header */
 #define ROUTE_SEGS 3
 #define ROUTE_METHODS 3
 
@@ -31,6 +32,17 @@ static const struct route {
 	    "GET" },
 	{ { "stack", SEG_NAME, NULL }, { { "PUT", ACT_STACK } }, "PUT" },
 	{ { "metrics", NULL, NULL }, { { "GET", ACT_METRICS } }, "GET" },
+	{ { "hook", "registry", NULL }, { { "POST", ACT_HOOK_REGISTRY } },
+	    "POST" },
+	{ { "hook", "dockerhub", NULL }, { { "POST", ACT_HOOK_DOCKERHUB } },
+	    "POST" },
+	{ { "hook", "dockerhub", SEG_SECRET },
+	    { { "POST", ACT_HOOK_DOCKERHUB } }, "POST" },
+	{ { "hook", "github", NULL }, { { "POST", ACT_HOOK_GITHUB } }, "POST" },
+	{ { "hook", "harbor", NULL }, { { "POST", ACT_HOOK_HARBOR } }, "POST" },
+	{ { "hook", "quay", NULL }, { { "POST", ACT_HOOK_QUAY } }, "POST" },
+	{ { "hook", "quay", SEG_SECRET }, { { "POST", ACT_HOOK_QUAY } },
+	    "POST" },
 	{ { "health", NULL, NULL },
 	    { { "GET", ACT_HEALTH }, { "HEAD", ACT_HEALTH } }, "GET, HEAD" },
 };
@@ -61,10 +73,15 @@ path_byte_ok(unsigned char c)
 	return ch_alnum(c) || c == '/' || c == '-' || c == '_' || c == '.';
 }
 
+/* Where a match found the name and the secret (NULL when none). */
+struct found {
+	const char *name, *secret;
+	size_t namelen, secretlen;
+};
+
 /* Matches path (n bytes, starting with '/') against one route. */
 static int
-match(const struct route *r, const char *path, size_t n, const char **name,
-    size_t *namelen)
+match(const struct route *r, const char *path, size_t n, struct found *f)
 {
 	const char *p = path, *end = path + n;
 	size_t i;
@@ -81,8 +98,13 @@ match(const struct route *r, const char *path, size_t n, const char **name,
 		if (strcmp(r->seg[i], SEG_NAME) == 0) {
 			if (!service_name_valid(seg, len))
 				return 0;
-			*name = seg;
-			*namelen = len;
+			f->name = seg;
+			f->namelen = len;
+		} else if (strcmp(r->seg[i], SEG_SECRET) == 0) {
+			if (len == 0 || len > CFG_TOKEN_MAX)
+				return 0;
+			f->secret = seg;
+			f->secretlen = len;
 		} else if (strlen(r->seg[i]) != len ||
 		    memcmp(r->seg[i], seg, len) != 0)
 			return 0;
@@ -93,14 +115,34 @@ match(const struct route *r, const char *path, size_t n, const char **name,
 }
 
 static const struct route *
-find(const char *path, size_t n, const char **name, size_t *namelen)
+find(const char *path, size_t n, struct found *f)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (match(&routes[i], path, n, name, namelen))
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		memset(f, 0, sizeof(*f));
+		if (match(&routes[i], path, n, f))
 			return &routes[i];
+	}
 	return NULL;
+}
+
+/* The routed path into req->path, with the secret (the path's last
+ * segment) written as "<secret>"; the secret into req->path_secret. */
+static void
+keep_path(struct request *req, const char *path, const struct found *f)
+{
+	size_t head;
+
+	if (f->secret == NULL) {
+		memcpy(req->path, path, strlen(path) + 1);
+		return;
+	}
+	head = (size_t)(f->secret - path);
+	memcpy(req->path, path, head);
+	memcpy(req->path + head, "<secret>", sizeof("<secret>"));
+	memcpy(req->path_secret, f->secret, f->secretlen);
+	req->path_secret[f->secretlen] = '\0';
 }
 
 int
@@ -108,8 +150,8 @@ route(struct request *req)
 {
 	const char *path = io_param(req->io, "PATH_INFO");
 	const struct route *r = NULL;
-	const char *name = NULL;
-	size_t n, i, namelen = 0;
+	struct found f;
+	size_t n, i;
 	int suffix = 0;
 
 	if (path == NULL || *path == '\0') {
@@ -137,16 +179,15 @@ route(struct request *req)
 	}
 
 	if (!suffix)
-		r = find(path, n, &name, &namelen);
+		r = find(path, n, &f);
 	else
 		for (i = 0; i < n && r == NULL; i++)
 			if (path[i] == '/' &&
-			    (r = find(path + i, n - i, &name, &namelen)) !=
-			        NULL)
+			    (r = find(path + i, n - i, &f)) != NULL)
 				path += i;
 	if (r == NULL)
 		return req_fail(req, 404, "no such endpoint");
-	memcpy(req->path, path, strlen(path) + 1);
+	keep_path(req, path, &f);
 
 	for (i = 0; i < ROUTE_METHODS && r->m[i].method != NULL; i++)
 		if (strcmp(r->m[i].method, req->method) == 0)
@@ -159,11 +200,11 @@ route(struct request *req)
 		    r->allow);
 	}
 	req->action = r->m[i].action;
-	if (name != NULL) {
+	if (f.name != NULL) {
 		char *to = req->action == ACT_STACK ? req->stack : req->service;
 
-		memcpy(to, name, namelen);
-		to[namelen] = '\0';
+		memcpy(to, f.name, f.namelen);
+		to[f.namelen] = '\0';
 	}
 	return 0;
 }

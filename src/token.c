@@ -69,6 +69,12 @@ token_add_legacy(struct config *c, const char *tok, size_t n, const char *where,
 	if ((t = new_token(c, e, "default", where)) == NULL)
 		return -1;
 	sha256(tok, n, t->sha256);
+	/* The secret itself is its key for a GitHub webhook (/hook/github),
+	 * which can only sign; no request of its own needs a signature. */
+	if ((t->hmac_key = malloc(n)) == NULL)
+		return cfg_fail(e, "out of memory");
+	memcpy(t->hmac_key, tok, n);
+	t->hmac_key_len = n;
 	return 0;
 }
 
@@ -116,6 +122,8 @@ parse_actions(const char *v, unsigned *out)
 			*out |= CFG_ACT_STATUS;
 		else if (strcmp(word, "metrics") == 0)
 			*out |= CFG_ACT_METRICS;
+		else if (strcmp(word, "hook") == 0)
+			*out |= CFG_ACT_HOOK;
 		else
 			return -1;
 		v += n;
@@ -168,7 +176,7 @@ token_add_named(struct config *c, char *line, const char *where,
 			if (parse_actions(eq, &t->actions) == -1)
 				return cfg_fail(e,
 				    "%s: token.%s: actions are "
-				    "deploy, rollback, status, metrics",
+				    "deploy, rollback, status, metrics, hook",
 				    where, t->name);
 		} else if (strcmp(word, "hmac_key_file") == 0) {
 			/* A second key would leak the first, unwiped. */

@@ -298,10 +298,18 @@ run(struct fixture *f, struct request *req, struct io *io)
 	if (routed) {
 		FUZZ_ASSERT(req->action != ACT_NONE);
 		FUZZ_ASSERT(req->path[0] == '/');
-		if (req->action != ACT_HEALTH &&
-		    req->action != ACT_METRICS)
+		if (req->action == ACT_STACK)
+			FUZZ_ASSERT(
+			    service_name_valid(req->stack, strlen(req->stack)));
+		else if (req->action != ACT_HEALTH &&
+		    req->action != ACT_METRICS && !ACT_IS_HOOK(req->action))
 			FUZZ_ASSERT(service_name_valid(req->service,
 			    strlen(req->service)));
+		/* A token in the path never stays in it. */
+		if (req->path_secret[0] != '\0')
+			FUZZ_ASSERT(strcmp(req->path,
+			                "/hook/dockerhub/<secret>") == 0 ||
+			    strcmp(req->path, "/hook/quay/<secret>") == 0);
 	}
 	if (req->token != NULL && req->status != 403 && reached) {
 		FUZZ_ASSERT(req->action == ACT_HEALTH ||

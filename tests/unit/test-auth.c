@@ -66,9 +66,11 @@ load_settings(void)
 	    "token.metrics = %s actions=metrics services=web-*\n"
 	    "token.signed = %s hmac_key_file=%s\n"
 	    "token.gh = %s hmac_key_file=%s signature=github\n"
+	    "token.hub = %s actions=hook services=web-* stacks=shop\n"
 	    "docker_host = unix://%s\n",
 	    hashed("ci-secret"), hashed("ops-secret"), hashed("m-secret"),
-	    hashed("signed-secret"), key, hashed("gh-secret"), key, sock);
+	    hashed("signed-secret"), key, hashed("gh-secret"), key,
+	    hashed("hub-secret"), sock);
 	unit_settings(&cfg, text);
 }
 
@@ -442,6 +444,75 @@ test_github_signature(void)
 	done(&r);
 }
 
+/* Hooks: the path's token, the signature as the credential, scopes. */
+static void
+test_hooks(void)
+{
+	const char *body = "{\"action\": \"published\"}";
+	const char *guid = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+	const char *parts[1] = { body };
+	char hex[65], h[80];
+	struct request r;
+
+	start(&r, "POST", ACT_HOOK_DOCKERHUB, "", "/hook/dockerhub/<secret>");
+	snprintf(r.path_secret, sizeof(r.path_secret), "hub-secret");
+	setenv("HTTP_AUTHORIZATION", "ops-secret", 1);
+	is_int(auth_check(&r), 0, "hook: the path's token authenticates");
+	is_str(r.token_name, "hub", "... it, not the header's");
+	is_int(auth_scope(&r), 0, "... and may send hooks");
+	ok(auth_may_move(&r, "web-1", "shop"), "... move web-1 of shop");
+	ok(!auth_may_move(&r, "api", "shop"),
+	    "... not a service outside services=");
+	ok(!auth_may_move(&r, "web-1", "other"),
+	    "... nor one of another stack");
+	ok(!auth_may_move(&r, "web-1", ""),
+	    "... nor one of no stack (stacks= set)");
+	done(&r);
+	start(&r, "POST", ACT_HOOK_DOCKERHUB, "", "/hook/dockerhub/<secret>");
+	snprintf(r.path_secret, sizeof(r.path_secret), "hub-wrong");
+	is_int(auth_check(&r), -1, "hook: a wrong path token");
+	is_int(r.status, 401, "... 401");
+	done(&r);
+	start(&r, "POST", ACT_HOOK_REGISTRY, "", "/hook/registry");
+	setenv("HTTP_AUTHORIZATION", "Bearer ci-secret", 1);
+	auth_check(&r);
+	is_int(auth_scope(&r), -1, "hook: a token without actions=hook");
+	ok(r.status == 403 && strstr(r.error, "actions=hook") != NULL,
+	    "... 403, naming the action (%s)", r.error);
+	done(&r);
+	start(&r, "POST", ACT_HOOK_REGISTRY, "", "/hook/registry");
+	setenv("HTTP_AUTHORIZATION", "ops-secret", 1);
+	auth_check(&r);
+	is_int(auth_scope(&r), 0, "hook: a token without limits may");
+	ok(auth_may_move(&r, "anything", ""), "... move any service");
+	done(&r);
+
+	start(&r, "POST", ACT_HOOK_GITHUB, "", "/hook/github");
+	buf_addstr(&r.body, body);
+	sign(parts, 1, hex);
+	snprintf(h, sizeof(h), "sha256=%s", hex);
+	setenv("HTTP_X_HUB_SIGNATURE_256", h, 1);
+	setenv("HTTP_X_GITHUB_DELIVERY", guid, 1);
+	is_int(auth_signed(&r), -1, "hook/github: a valid signature");
+	is_int(r.status, 503, "... passes on to the replay store");
+	is_str(r.token_name, "gh", "... as the token whose key made it");
+	done(&r);
+	start(&r, "POST", ACT_HOOK_GITHUB, "", "/hook/github");
+	buf_addstr(&r.body, "{}");
+	setenv("HTTP_X_HUB_SIGNATURE_256", h, 1);
+	setenv("HTTP_X_GITHUB_DELIVERY", guid, 1);
+	is_int(auth_signed(&r), -1,
+	    "hook/github: a signature over another body");
+	ok(r.status == 401 && r.token == NULL, "... 401, nobody");
+	done(&r);
+	start(&r, "POST", ACT_HOOK_GITHUB, "", "/hook/github");
+	buf_addstr(&r.body, body);
+	setenv("HTTP_X_GITHUB_DELIVERY", guid, 1);
+	auth_signed(&r);
+	is_int(r.status, 401, "hook/github: no signature: 401");
+	done(&r);
+}
+
 int
 main(void)
 {
@@ -453,6 +524,7 @@ main(void)
 	test_scope_service();
 	test_deployer_signature();
 	test_github_signature();
+	test_hooks();
 	docker_close(&docker);
 	cfg_free(&cfg);
 	return tap_done();

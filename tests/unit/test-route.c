@@ -127,11 +127,48 @@ test_routes(void)
 	is_int(try("PUT", NULL, NULL, &r), 404, "no path at all");
 }
 
+static void
+test_hooks(void)
+{
+	struct request r;
+
+	is_int(try("POST", "/hook/registry", NULL, &r), 0,
+	    "POST /hook/registry");
+	is_int(r.action, ACT_HOOK_REGISTRY, "... a registry hook");
+	is_int(try("POST", "/hook/github", NULL, &r), 0, "POST /hook/github");
+	is_int(r.action, ACT_HOOK_GITHUB, "... a GitHub hook");
+	is_int(try("POST", "/hook/harbor", NULL, &r), 0, "POST /hook/harbor");
+	is_int(try("POST", "/hook/dockerhub", NULL, &r), 0,
+	    "POST /hook/dockerhub (token in a header)");
+	is_str(r.path_secret, "", "... no path token");
+	is_int(try("POST", "/hook/dockerhub/s3cr3t.t0ken", NULL, &r), 0,
+	    "POST /hook/dockerhub/<token>");
+	is_int(r.action, ACT_HOOK_DOCKERHUB, "... a Docker Hub hook");
+	is_str(r.path_secret, "s3cr3t.t0ken", "... its token kept apart");
+	is_str(r.path, "/hook/dockerhub/<secret>", "... and not in the path");
+	is_int(try("POST", NULL, "/deploy/hook/quay/abc-123/", &r), 0,
+	    "POST /deploy/hook/quay/<token>/ (SCRIPT_NAME only)");
+	is_str(r.path_secret, "abc-123", "... its token");
+	is_str(r.path, "/hook/quay/<secret>", "... not in the path");
+	is_int(try("POST", "/hook/registry/abc", NULL, &r), 404,
+	    "a token in the path of /hook/registry: 404");
+	is_int(try("POST", "/hook/github/abc", NULL, &r), 404,
+	    "... of /hook/github: 404");
+	is_int(try("POST", "/hook/harbor/abc", NULL, &r), 404,
+	    "... of /hook/harbor: 404");
+	is_int(try("GET", "/hook/quay/abc", NULL, &r), 405, "GET a hook: 405");
+	is_int(try("POST", "/hook/gitlab", NULL, &r), 404,
+	    "an unknown sender: 404");
+	is_int(try("POST", "/hook/quay/a%2Fb", NULL, &r), 400,
+	    "a token with a byte paths may not hold: 400");
+}
+
 int
 main(void)
 {
 	io.fastcgi = 0;
 	test_names();
 	test_routes();
+	test_hooks();
 	return tap_done();
 }
