@@ -37,7 +37,10 @@
 # certificate, for curl), WS_DEPLOYER (the program, installed where the
 # servers' users can run it), WS_FILL (the common NAME=VALUE list).  Set by
 # the *_start helpers: WS_PORT, WS_URL (https://127.0.0.1:PORT/deploy),
-# WS_DIR (the server's directory); by ws_systemd_start: WS_SOCK.
+# WS_DIR (the server's directory); by ws_systemd_start: WS_SOCK.  With
+# WS_NETNS=1 the *_start helpers run the server in the stack's network
+# namespace (where dockerd, and a registry it pushes to, see 127.0.0.1),
+# and hreq runs curl there.
 
 WS_EXAMPLES=${top_srcdir:?source tests/lib.sh first}/examples
 WS_MODULES=/usr/lib/apache2/modules
@@ -142,7 +145,7 @@ hreq() {
 		[ -z "${HREQ_CHUNKED-}" ] ||
 		    args+=(--http1.1 -v -H 'Transfer-Encoding: chunked')
 	fi
-	[ -z "${HREQ_NETNS-}" ] || wrap=(stack_netns_exec "$STACK_DIR")
+	[ -z "${HREQ_NETNS-}${WS_NETNS-}" ] || wrap=(stack_netns_exec "$STACK_DIR")
 	: >"$WORK/body"
 	: >"$WORK/headers.raw"
 	STATUS=$("${wrap[@]}" curl "${args[@]}" "$WS_URL$path" 2>"$WORK/curl.err") ||
@@ -315,7 +318,9 @@ ws_create_web() {
 # _ws_listens PORT PID: PID (or a child of it) listens on 127.0.0.1:PORT.
 _ws_listens() {
 	local line child
-	line=$(ss -Hltnp "sport = :$1" 2>/dev/null) || return 1
+	local -a wrap=()
+	[ -z "${WS_NETNS-}" ] || wrap=(stack_netns_exec "$STACK_DIR")
+	line=$("${wrap[@]}" ss -Hltnp "sport = :$1" 2>/dev/null) || return 1
 	[[ $line == *"pid=$2,"* ]] && return 0
 	for child in $(ps -o pid= --ppid "$2" 2>/dev/null); do
 		[[ $line == *"pid=$child,"* ]] && return 0
@@ -330,12 +335,14 @@ _ws_listens() {
 # the bind is retried with another one.  Sets WS_PORT, WS_URL, WS_DIR.
 _ws_start() {
 	local name=$1 configure=$2 try i port pid
+	local -a wrap=()
 	shift 2
+	[ -z "${WS_NETNS-}" ] || wrap=(stack_netns_exec "$STACK_DIR")
 	mkdir -p "$WORK/$name"
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port) || return 1
 		"$configure" "$name" "$port"
-		bg_start "$name" "$@"
+		bg_start "$name" "${wrap[@]}" "$@"
 		pid=$BG_PID
 		for ((i = 0; i < 150; i++)); do
 			if _ws_listens "$port" "$pid"; then
