@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "docker.h"
+#include "dockerint.h"
 #include "http.h"
 #include "imageref.h"
 #include "log.h"
@@ -79,8 +80,7 @@ fail_transport(struct docker *d, struct docker_err *e, enum http_fail f,
 	}
 }
 
-/* Docker's error text from {"message": "..."}, into out. */
-static void
+void
 docker_message(const struct http_response *r, char *out, size_t outlen)
 {
 	cJSON *root, *m;
@@ -103,9 +103,8 @@ target_of(const struct config *c, struct http_target *t)
 	t->connect_timeout_ms = c->connect_timeout_ms;
 }
 
-/* One call with the configured timeout; a transport failure is e. */
-static int
-call(struct docker *d, struct docker_err *e, const char *method,
+int
+docker_call(struct docker *d, struct docker_err *e, const char *method,
     const char *path, const char *body, size_t n, const char *hdr,
     struct http_response *r)
 {
@@ -149,7 +148,7 @@ docker_ping(struct docker *d, struct docker_err *e)
 	if (connect_client(d, e) == -1)
 		return -1;
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", "/_ping", NULL, 0, NULL, &r) == -1) {
+	if (docker_call(d, e, "GET", "/_ping", NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -194,7 +193,7 @@ docker_info(struct docker *d, struct docker_err *e, char *state,
 	snprintf(state, statelen, "unknown");
 	snprintf(path, sizeof(path), "/v%s/info", d->version);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
+	if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -384,7 +383,7 @@ docker_service_get(struct docker *d, struct docker_err *e, const char *name,
 		    "/v%s/services/%s?insertDefaults="
 		    "false",
 		    d->version, name);
-		if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
+		if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
 			goto fail;
 		if (r.api_version[0] == '\0' ||
 		    strcmp(r.api_version, d->version) == 0 ||
@@ -460,7 +459,7 @@ docker_service_update(struct docker *d, struct docker_err *e,
 	    auth_header ? "" : "&registryAuthFrom=spec",
 	    rollback ? "&rollback=previous" : "");
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "POST", path, spec, n, auth_header, &r) == -1)
+	if (docker_call(d, e, "POST", path, spec, n, auth_header, &r) == -1)
 		goto out;
 	if (r.status == 200) {
 		if (warn != NULL)
@@ -495,8 +494,8 @@ out:
 }
 
 /* Percent-encodes s (JSON for a filters= query) into out. */
-static int
-url_encode(const char *s, char *out, size_t outlen)
+int
+docker_url_encode(const char *s, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -594,7 +593,7 @@ docker_resolve(struct docker *d, struct docker_err *e, const char *name,
 	snprintf(path, sizeof(path), "/v%s/distribution/%s/json", d->version,
 	    name);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", path, NULL, 0, auth_header, &r) == -1) {
+	if (docker_call(d, e, "GET", path, NULL, 0, auth_header, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -713,13 +712,13 @@ docker_services_list(struct docker *d, struct docker_err *e, const char *label,
 	*n = 0;
 	if ((size_t)snprintf(filters, sizeof(filters),
 	        "{\"label\":{\"%s\":true}}", label) >= sizeof(filters) ||
-	    url_encode(filters, enc, sizeof(enc)) == -1)
+	    docker_url_encode(filters, enc, sizeof(enc)) == -1)
 		return docker_fail(e, DOCKER_ERR_SETUP,
 		    "label filter too long");
 	snprintf(path, sizeof(path), "/v%s/services?filters=%s", d->version,
 	    enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
+	if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1)
 		goto out;
 	if (r.status != 200) {
 		docker_message(&r, msg, sizeof(msg));
@@ -770,11 +769,11 @@ docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
 	    "{\"service\":{\"%s\":true},"
 	    "\"_up-to-date\":{\"true\":true}}",
 	    service_id);
-	if (url_encode(filters, enc, sizeof(enc)) == -1)
+	if (docker_url_encode(filters, enc, sizeof(enc)) == -1)
 		return docker_fail(e, DOCKER_ERR_SETUP, "task filter too long");
 	snprintf(path, sizeof(path), "/v%s/tasks?filters=%s", d->version, enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
+	if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1) {
 		buf_free(&r.body);
 		return -1;
 	}
@@ -816,33 +815,49 @@ docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
 	return 0;
 }
 
+/* The "ID" of a create's reply into id, "" when there is none. */
+static void
+reply_id(const struct http_response *r, char *id, size_t idlen)
+{
+	cJSON *root = cJSON_ParseWithLength(buf_str(&r->body), r->body.len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "ID");
+
+	id[0] = '\0';
+	if (cJSON_IsString(v) && strlen(v->valuestring) < idlen)
+		memcpy(id, v->valuestring, strlen(v->valuestring) + 1);
+	cJSON_Delete(root);
+}
+
 int
 docker_config_create(struct docker *d, struct docker_err *e, const char *name,
-    const char *label, const char *value)
+    const char *const *labels, char *id, size_t idlen)
 {
 	struct http_response r;
 	char path[64], msg[256];
-	cJSON *o, *labels;
-	char *body;
-	int rc = -1;
+	cJSON *o, *l;
+	char *body = NULL;
+	int rc = -1, bad;
 
-	if ((o = cJSON_CreateObject()) == NULL ||
+	bad = (o = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(o, "Name", name) == NULL ||
-	    (labels = cJSON_AddObjectToObject(o, "Labels")) == NULL ||
-	    cJSON_AddStringToObject(labels, label, value) == NULL ||
-	    cJSON_AddStringToObject(o, "Data", "MQ==") == NULL ||
-	    (body = cJSON_PrintUnformatted(o)) == NULL) {
+	    (l = cJSON_AddObjectToObject(o, "Labels")) == NULL ||
+	    cJSON_AddStringToObject(o, "Data", "MQ==") == NULL;
+	for (; !bad && labels[0] != NULL; labels += 2)
+		bad = cJSON_AddStringToObject(l, labels[0], labels[1]) == NULL;
+	if (bad || (body = cJSON_PrintUnformatted(o)) == NULL) {
 		cJSON_Delete(o);
 		return docker_fail(e, DOCKER_ERR_NOMEM, "out of memory");
 	}
 	cJSON_Delete(o);
 	snprintf(path, sizeof(path), "/v%s/configs/create", d->version);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "POST", path, body, strlen(body), NULL, &r) == -1)
+	if (docker_call(d, e, "POST", path, body, strlen(body), NULL, &r) == -1)
 		goto out;
-	if (r.status == 201 || r.status == 200)
+	if (r.status == 201 || r.status == 200) {
 		rc = 0;
-	else if (r.status == 409)
+		if (id != NULL)
+			reply_id(&r, id, idlen);
+	} else if (r.status == 409)
 		rc = 1;
 	else {
 		docker_message(&r, msg, sizeof(msg));
@@ -850,9 +865,7 @@ docker_config_create(struct docker *d, struct docker_err *e, const char *name,
 		docker_fail(e,
 		    r.status == 503 ? DOCKER_ERR_NOT_MANAGER
 		                    : DOCKER_ERR_REFUSED,
-		    "Docker refused to "
-		    "record the request: %s",
-		    msg);
+		    "Docker refused to create config %s: %s", name, msg);
 	}
 out:
 	cJSON_free(body);
@@ -881,12 +894,12 @@ docker_configs_prune(struct docker *d, struct docker_err *e, const char *label,
 	unsigned removed = 0;
 
 	snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label);
-	if (url_encode(filters, enc, sizeof(enc)) == -1)
+	if (docker_url_encode(filters, enc, sizeof(enc)) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "/v%s/configs?filters=%s", d->version,
 	    enc);
 	buf_init(&r.body, HTTP_BODY_MAX);
-	if (call(d, e, "GET", path, NULL, 0, NULL, &r) == -1 ||
+	if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1 ||
 	    r.status != 200 ||
 	    (root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len)) ==
 	        NULL ||
@@ -913,7 +926,7 @@ docker_configs_prune(struct docker *d, struct docker_err *e, const char *label,
 		snprintf(path, sizeof(path), "/v%s/configs/%s", d->version,
 		    id->valuestring);
 		buf_reset(&r.body);
-		if (call(d, e, "DELETE", path, NULL, 0, NULL, &r) == -1)
+		if (docker_call(d, e, "DELETE", path, NULL, 0, NULL, &r) == -1)
 			break;
 		if (r.status == 204 || r.status == 404)
 			removed++;

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "jsonedit.h"
 
 struct config;
@@ -158,18 +159,66 @@ int docker_tasks(struct docker *d, struct docker_err *e, const char *service_id,
     struct task_count *tc);
 
 /*
- * Creates a Swarm config called name, labelled label=value, with a
- * one-byte body.  The managers' Raft log makes names unique across the
- * swarm, so this is an insert-if-absent that every manager agrees on.
- * Returns 0 when created, 1 when the name exists, -1 on failure.
+ * Creates a Swarm config called name with a one-byte body, labelled with
+ * labels (key, value, key, value, ..., NULL).  The managers' Raft log
+ * makes names unique across the swarm, so this is an insert-if-absent
+ * that every manager agrees on.  Returns 0 when created (its ID into id,
+ * idlen bytes, unless id is NULL), 1 when the name exists, -1 on failure.
  */
 int docker_config_create(struct docker *d, struct docker_err *e,
-    const char *name, const char *label, const char *value);
+    const char *name, const char *const *labels, char *id, size_t idlen);
 
 /* Removes up to max configs labelled label whose value (unix seconds)
  * is before now.  Returns how many, or -1; e stays clear either way. */
 int docker_configs_prune(struct docker *d, struct docker_err *e,
     const char *label, time_t now, unsigned max);
+
+/* A job's task as Swarm reports it. */
+struct job_task {
+	char state[16]; /* Status.State ("running", "complete", "failed",
+	                 * ...), "" while Swarm has made no task */
+	int has_exit;   /* the container's exit code is known */
+	int exit_code;
+	char err[256]; /* Status.Err, else Status.Message */
+};
+
+/* Creates a service from spec (n bytes, with auth_header when not NULL);
+ * its ID into id (idlen bytes).  0, or -1 (a taken name is
+ * DOCKER_ERR_CONFLICT). */
+int docker_service_create(struct docker *d, struct docker_err *e,
+    const char *spec, size_t n, const char *auth_header, char *id,
+    size_t idlen);
+
+/* Removes a service (Swarm stops its tasks) or a config: 0, also when it
+ * is already gone, or -1. */
+int docker_service_remove(struct docker *d, struct docker_err *e,
+    const char *id);
+int docker_config_remove(struct docker *d, struct docker_err *e,
+    const char *name);
+
+/* The newest task of service_id into *t (t->state "" when none). */
+int docker_job_task(struct docker *d, struct docker_err *e,
+    const char *service_id, struct job_task *t);
+
+/* Appends the last tail lines of the service's output (stdout and
+ * stderr, unframed) to out, as far as out's bound allows. */
+int docker_service_logs(struct docker *d, struct docker_err *e, const char *id,
+    unsigned tail, struct buf *out);
+
+/* Config name's ID into id (idlen bytes) and its labels into *labels
+ * (owned object): 0, 1 when there is no such config, -1. */
+int docker_config_get(struct docker *d, struct docker_err *e, const char *name,
+    char *id, size_t idlen, cJSON **labels);
+
+/* Called for each object a listing returns: its ID, name and labels (an
+ * object, or NULL); -1 stops the listing. */
+typedef int (*docker_each_fn)(void *ctx, const char *id, const char *name,
+    const cJSON *labels);
+
+/* Calls fn for each object of kind ("services", "configs") labelled
+ * label ("key" or "key=value").  0, or -1 (fn's, or Docker's with e). */
+int docker_labelled(struct docker *d, struct docker_err *e, const char *kind,
+    const char *label, docker_each_fn fn, void *ctx);
 
 void service_free(struct service *svc);
 

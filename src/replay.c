@@ -27,6 +27,7 @@ replay_record(struct request *req, const char *kind, const char *key,
 {
 	unsigned char d[32];
 	char name[sizeof(NAME_PREFIX) + NAME_HEX], until[24];
+	const char *labels[] = { EXPIRES_LABEL, NULL, NULL };
 	size_t klen = strlen(kind);
 	struct buf in;
 	int rc;
@@ -44,8 +45,9 @@ replay_record(struct request *req, const char *kind, const char *key,
 	memcpy(name, NAME_PREFIX, sizeof(NAME_PREFIX) - 1);
 	hex_encode(d, NAME_HEX / 2, name + sizeof(NAME_PREFIX) - 1);
 	snprintf(until, sizeof(until), "%lld", (long long)expires);
-	rc = docker_config_create(req->docker, &req->docker_err, name,
-	    EXPIRES_LABEL, until);
+	labels[1] = until;
+	rc = docker_config_create(req->docker, &req->docker_err, name, labels,
+	    NULL, 0);
 	if (rc == 0 && d[31] % PRUNE_EVERY == 0)
 		(void)docker_configs_prune(req->docker, &req->docker_err,
 		    EXPIRES_LABEL, time(NULL), PRUNE_MAX);
