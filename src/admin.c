@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "docker.h"
+#include "job.h"
 #include "health.h"
 #include "log.h"
 #include "notify.h"
@@ -119,8 +120,9 @@ admin_verify_audit(const char *path, const char *key_path)
 	return 0;
 }
 
-/* What the periodic timer also tidies in the swarm: expired entries of
- * the replay store, when a token signs its requests. */
+/* What the periodic timer also tidies in the swarm: the jobs and job
+ * locks of processes that died, and expired entries of the replay store
+ * when a token signs its requests. */
 static void
 housekeeping(const struct config *cfg)
 {
@@ -129,17 +131,26 @@ housekeeping(const struct config *cfg)
 	size_t i;
 	int n;
 
+	memset(&d, 0, sizeof(d));
+	if ((n = job_reap(&d, cfg, &e)) >= 0)
+		log_info("flush-spool: %d left-over jobs and job locks removed",
+		    n);
+	else
+		log_warnx("flush-spool: cannot look for left-over jobs: %s",
+		    e.msg);
 	for (i = 0; i < cfg->ntokens; i++)
 		if (cfg->tokens[i].signature != CFG_SIG_NONE)
 			break;
-	if (i == cfg->ntokens)
-		return;
-	memset(&d, 0, sizeof(d));
-	if ((n = replay_prune(&d, cfg, &e)) >= 0)
-		log_info("flush-spool: %d expired replay entries removed", n);
-	else
-		log_warnx("flush-spool: cannot prune the replay store: %s",
-		    e.msg);
+	if (i < cfg->ntokens) {
+		if ((n = replay_prune(&d, cfg, &e)) >= 0)
+			log_info("flush-spool: %d expired replay entries "
+			         "removed",
+			    n);
+		else
+			log_warnx("flush-spool: cannot prune the replay "
+			          "store: %s",
+			    e.msg);
+	}
 	docker_close(&d);
 }
 

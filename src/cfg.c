@@ -40,6 +40,8 @@ const char *const notify_fields[NF_COUNT + 1] = {
 	[NF_TOKEN_NAME] = "TokenName",
 	[NF_TIME] = "Time",
 	[NF_STACK] = "Stack",
+	[NF_JOB_STATE] = "JobState",
+	[NF_JOB_EXIT_CODE] = "JobExitCode",
 	[NF_COUNT] = NULL,
 };
 
@@ -77,6 +79,8 @@ enum setting {
 	S_REGISTRY_AUTH,
 	S_REQUIRE_DIGEST,
 	S_WAIT_MAX,
+	S_JOB_TIMEOUT,
+	S_JOB_TIMEOUT_MAX,
 	S_NOTIFY_FLAGS,
 	S_NOTIFY_TIMEOUT,
 	S_NOTIFY_URL,
@@ -136,6 +140,10 @@ static const struct setting_def {
 	    NUM(K_INT, require_digest, 0, 0, 1, 1), T_ONE },
 	[S_WAIT_MAX] = { "wait_max", "DEPLOYER_WAIT_MAX",
 	    NUM(K_INT, wait_max, 900, 0, 86400, 1), T_LOWER },
+	[S_JOB_TIMEOUT] = { "job_timeout", "DEPLOYER_JOB_TIMEOUT",
+	    NUM(K_INT, job_timeout, 300, 1, 86400, 1), T_NEVER },
+	[S_JOB_TIMEOUT_MAX] = { "job_timeout_max", "DEPLOYER_JOB_TIMEOUT_MAX",
+	    NUM(K_INT, job_timeout_max, 3600, 1, 86400, 1), T_NEVER },
 	[S_NOTIFY_FLAGS] = { "notify_flags", "NOTIFY_FLAGS", OWN, T_NEVER },
 	[S_NOTIFY_TIMEOUT] = { "notify_timeout", "DEPLOYER_NOTIFY_TIMEOUT",
 	    NUM(K_INT, notify_timeout_ms, 5, 1, 300, 1000), T_NEVER },

@@ -40,8 +40,10 @@ enum notify_field {
 	NF_REQUEST_ID,
 	NF_REMOTE_ADDR,
 	NF_TOKEN_NAME,
-	NF_TIME,  /* RFC 3339, UTC */
-	NF_STACK, /* the stack of a release, "" for one service */
+	NF_TIME,          /* RFC 3339, UTC */
+	NF_STACK,         /* the stack of a release, "" for one service */
+	NF_JOB_STATE,     /* the job's outcome, "" without a job */
+	NF_JOB_EXIT_CODE, /* its exit code, "" when none is known */
 	NF_COUNT
 };
 extern const char *const notify_fields[NF_COUNT + 1];
@@ -108,6 +110,8 @@ struct config {
 	char *bind;             /* FastCGI listen address, or NULL */
 	size_t max_body;        /* request bodies above this get 413 */
 	int wait_max;           /* longest ?wait= accepted, seconds */
+	int job_timeout;        /* a job's, without deployer.job.timeout */
+	int job_timeout_max;    /* the most deployer.job.timeout may ask */
 	int require_digest;     /* refuse to deploy an unresolved tag */
 	char *registry_auth;    /* config.json with registry credentials */
 	char *spool_dir;        /* undelivered notifications; NULL: none */

@@ -16,6 +16,7 @@
 #include "deploy.h"
 #include "docker.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
@@ -124,6 +125,8 @@ fill_result(struct request *req, const char *message)
 	json_put(r, "state", req->state);
 	json_put(r, "message",
 	    req->state_message ? req->state_message : message);
+	if (req->job != NULL && job_put(r, req->job) == -1)
+		return req_fail(req, 500, "out of memory");
 	json_put_request(r, req);
 	notify_put(r, req->cfg, &req->notice);
 	return 0;
@@ -269,6 +272,59 @@ read_service(struct request *req, struct pin *p, struct service *svc)
 	return 0;
 }
 
+/* A job that did not succeed: nothing was written; the notification
+ * and the 502 say why. */
+static int
+job_failed(struct request *req, const struct service *svc)
+{
+	char why[512];
+
+	job_failure(req->job, why, sizeof(why));
+	memcpy(req->service_id, svc->id, sizeof(req->service_id));
+	free(req->prev_image);
+	free(req->new_image);
+	free(req->state_message);
+	req->prev_image = strdup(svc->image);
+	req->new_image = strdup(req->job->image);
+	req->state_message = strdup(why);
+	req->state = "job_failed";
+	notify_send(req);
+	if (fill_result(req, why) == -1)
+		return -1;
+	return req_fail(req, 502, "%s", why);
+}
+
+/*
+ * The job the service runs before this write (deployer.job.command), once
+ * however often the write is tried again; a dry run only plans it.
+ * 0 to go on with the write, -1 when the request failed.
+ */
+static int
+run_job(struct request *req, struct pin *p, const struct service *svc)
+{
+	int rollback = req->action == ACT_ROLLBACK, rc;
+	struct job *job;
+
+	if (req->job != NULL)
+		return 0;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return req_fail(req, 500, "out of memory");
+	rc = job_plan(req, svc, rollback ? svc->prev_image : p->image, rollback,
+	    job);
+	if (rc <= 0) {
+		free(job);
+		return rc;
+	}
+	req->job = job;
+	if (req->dry_run)
+		return 0;
+	if (!rollback && pin_credentials(req, &req->ref, p) == -1)
+		return -1;
+	rc =
+	    job_run(req, svc, rollback ? NULL : p->platforms, pin_auth(p), job);
+	return rc == 1 ? job_failed(req, svc) : rc;
+}
+
 /*
  * The read-modify-write: read the service, check it, post the edited
  * spec; again while Swarm answers "update out of sequence".  Returns 0
@@ -286,6 +342,8 @@ write_service(struct request *req, struct pin *p, struct service *svc)
 	for (attempt = 1;; attempt++) {
 		if ((rc = read_service(req, p, svc)) == 0)
 			rc = build_spec(req, p, svc, &spec);
+		if (rc == 0)
+			rc = run_job(req, p, svc);
 		if (rc == -1)
 			break;
 		if (rc == 1 || req->dry_run) {

@@ -15,6 +15,7 @@
 #include "docker.h"
 #include "hook.h"
 #include "io.h"
+#include "job.h"
 #include "log.h"
 #include "member.h"
 #include "pin.h"
@@ -320,6 +321,21 @@ member_cmp(const void *a, const void *b)
 	return strcmp(x->svc.name, y->svc.name);
 }
 
+/* A service that runs a job before its deploys is not moved by a hook,
+ * which must answer within a second. */
+static int
+no_job(const struct service *svc, char *why, size_t n)
+{
+	if (!job_wanted(svc))
+		return 0;
+	snprintf(why, n,
+	    "service %s runs a job before its deploys (label " JOB_LABEL_COMMAND
+	    "), which a hook does not wait for: deploy it "
+	    "with PUT /service/%s",
+	    svc->name, svc->name);
+	return 1;
+}
+
 static int
 plan_with(struct request *req, struct pin *pins)
 {
@@ -333,7 +349,8 @@ plan_with(struct request *req, struct pin *pins)
 		        &m->svc) == -1)
 			return req_fail_docker(req);
 		if (deploy_refusal(req, &m->svc, &m->ref, m->image, why,
-		        sizeof(why))) {
+		        sizeof(why)) ||
+		    no_job(&m->svc, why, sizeof(why))) {
 			if (refuse(req, i, why) == -1)
 				return -1;
 			continue;

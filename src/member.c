@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "deploy.h"
 #include "docker.h"
+#include "job.h"
 #include "member.h"
 #include "notify.h"
 #include "request.h"
@@ -86,6 +87,7 @@ member_change(const struct request *req, const struct member *m,
 	c->state = m->state;
 	c->message = m->message;
 	c->version = m->svc.version;
+	c->job = m->job;
 }
 
 int
@@ -107,7 +109,9 @@ member_put(cJSON *arr, const struct request *req, const struct member *m)
 		cJSON_AddNumberToObject(o, "order", (double)m->svc.order);
 	json_put(o, "state", m->state);
 	json_put(o, "message", m->message);
-	if (m->written)
+	if (m->job != NULL && job_put(o, m->job) == -1)
+		return -1;
+	if (m->written || m->told)
 		notify_put(o, req->cfg, &m->notice);
 	return 0;
 }
@@ -122,7 +126,7 @@ members_tell(struct request *req)
 		struct member *m = &req->members[i];
 
 		member_change(req, m, &c);
-		if (m->written)
+		if (m->written || m->told)
 			notify_change(req, &c, &m->notice);
 		if (m->svc.id[0] != '\0' && audit_member(req, &c) == -1) {
 			req->audit_failed = 1;
@@ -141,6 +145,10 @@ member_free(struct member *m)
 	rollout_end(&m->watch);
 	free(m->message);
 	m->message = NULL;
+	if (m->job != NULL)
+		job_free(m->job);
+	free(m->job);
+	m->job = NULL;
 }
 
 void

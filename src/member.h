@@ -30,11 +30,13 @@ struct member {
 	int attempted;      /* this request posted an update (it may have
 	                     * landed even when its answer was lost) */
 	int written;        /* Docker accepted this request's update */
+	int told;           /* notified without a write (its job failed) */
 	const char *state;  /* planned, accepted, completed, rolled_back, ... */
 	char *message;      /* owned: Swarm's or ours */
 	struct rollout watch;
 	struct notice notice;
-	size_t push; /* a hook's: the push (req->pushes->v) that moves it */
+	size_t push;     /* a hook's: the push (req->pushes->v) that moves it */
+	struct job *job; /* owned: the job it runs before its write */
 };
 
 /* Sets m's state (static text) and message (copied, or NULL). */

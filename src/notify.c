@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "notify.h"
 #include "respond.h"
@@ -70,6 +71,8 @@ notify_values(const struct request *req, const struct change *c, const char **v,
 	v[NF_TOKEN_NAME] = req->token_name;
 	v[NF_TIME] = time_buf;
 	v[NF_STACK] = c->stack ? c->stack : "";
+	v[NF_JOB_STATE] = c->job ? c->job->state : "";
+	v[NF_JOB_EXIT_CODE] = c->job ? c->job->exit_text : "";
 }
 
 void

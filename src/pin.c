@@ -52,6 +52,16 @@ load_auth(struct request *req, const struct imageref *ref, struct pin *p)
 }
 
 int
+pin_credentials(struct request *req, const struct imageref *ref, struct pin *p)
+{
+	if (p->auth.len > 0)
+		return 0;
+	if (p->auth.max == 0)
+		buf_init(&p->auth, REGISTRY_HEADER_MAX);
+	return load_auth(req, ref, p);
+}
+
+int
 pin_resolve(struct request *req, const struct imageref *ref, const char *image,
     struct pin *p)
 {

@@ -37,6 +37,13 @@ struct pin {
 int pin_resolve(struct request *req, const struct imageref *ref,
     const char *image, struct pin *p);
 
+/* Loads the credentials configured for ref's registry into p, when
+ * pin_resolve did not (a reference with a digest): a job's service
+ * create cannot use the ones stored with a service.  0, or -1 with the
+ * request failed. */
+int pin_credentials(struct request *req, const struct imageref *ref,
+    struct pin *p);
+
 /* dst (zeroed) becomes a copy of src: 0, or -1 out of memory (dst
  * zeroed). */
 int pin_copy(struct pin *dst, const struct pin *src);

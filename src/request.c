@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "job.h"
 #include "log.h"
 #include "member.h"
 #include "push.h"
@@ -333,6 +334,7 @@ req_change(const struct request *req, struct change *c)
 	c->state = req->state;
 	c->message = req->state_message;
 	c->version = req->spec_version;
+	c->job = req->job;
 }
 
 void
@@ -349,6 +351,9 @@ req_free(struct request *req)
 	members_free(req->members, req->nmembers);
 	push_set_free(req->pushes);
 	free(req->pushes);
+	if (req->job != NULL)
+		job_free(req->job);
+	free(req->job);
 	wipe(req->path_secret, sizeof(req->path_secret));
 	log_set_request(NULL);
 	memset(req, 0, sizeof(*req));

@@ -76,11 +76,13 @@ struct change {
 	const char *prev_image;
 	const char *new_image;
 	const char *digest;
-	const char *state;   /* accepted, completed, rolled_back, ... */
-	const char *message; /* Swarm's word on it, or NULL */
-	uint64_t version;    /* the Version.Index written at */
+	const char *state;     /* accepted, completed, rolled_back, ... */
+	const char *message;   /* Swarm's word on it, or NULL */
+	uint64_t version;      /* the Version.Index written at */
+	const struct job *job; /* the job run before it, or NULL */
 };
 
+struct job;
 struct member;
 struct push_set;
 
@@ -139,6 +141,7 @@ struct request {
 	struct member *members;
 	size_t nmembers;
 	struct push_set *pushes; /* owned: what a hook's sender pushed */
+	struct job *job;         /* owned: the job a deploy runs first */
 	int ok_status;           /* a success other than 200 (202), or 0 */
 
 	/* The last Docker call's error, for req_fail_docker. */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "deploy.h"
 #include "docker.h"
+#include "job.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
@@ -239,6 +240,22 @@ plan_member(struct request *req, size_t i)
 	return 0;
 }
 
+/* The job a member to be written runs first, if its labels ask. */
+static int
+plan_job(struct request *req, struct member *m)
+{
+	int rc;
+
+	if ((m->job = calloc(1, sizeof(*m->job))) == NULL)
+		return req_fail(req, 500, "out of memory");
+	rc = job_plan(req, &m->svc, m->pin.image, 0, m->job);
+	if (rc <= 0) {
+		free(m->job);
+		m->job = NULL;
+	}
+	return rc == -1 ? -1 : 0;
+}
+
 static int
 pin_member(struct request *req, size_t i)
 {
@@ -251,9 +268,11 @@ pin_member(struct request *req, size_t i)
 	} else if (pin_resolve(req, &m->ref, m->image, &m->pin) == -1)
 		return -1;
 	m->unchanged = strcmp(m->svc.image, m->pin.image) == 0 && !req->force;
-	if (m->unchanged)
+	if (m->unchanged) {
 		m->state = "unchanged";
-	return 0;
+		return 0;
+	}
+	return plan_job(req, m);
 }
 
 /* Release order: deployer.order, then the name (a stable, total order). */
@@ -335,10 +354,32 @@ reread(struct request *req, struct member *m, unsigned attempt)
 	    req->stack, m->svc.name);
 }
 
-/* Posts one member's new spec at the version the plan read. */
+/* Runs a member's job; one that fails fails the release. */
+static int
+run_job(struct request *req, struct member *m)
+{
+	char why[512];
+	int rc;
+
+	if (pin_credentials(req, &m->ref, &m->pin) == -1)
+		return -1;
+	rc = job_run(req, &m->svc, m->pin.platforms, pin_auth(&m->pin), m->job);
+	if (rc != 1)
+		return rc;
+	job_failure(m->job, why, sizeof(why));
+	member_state(m, "job_failed", why);
+	m->told = 1;
+	return req_fail(req, 502, "stack %s: %s; the release is undone",
+	    req->stack, why);
+}
+
+/* Posts one member's new spec at the version the plan read, after its
+ * job. */
 static int
 write_member(struct request *req, struct member *m, struct buf *spec)
 {
+	if (m->job != NULL && run_job(req, m) == -1)
+		return -1;
 	if (member_write(req, m, req->force, spec, reread) == -1)
 		return -1;
 	log_info("stack %s: service %s: %s -> %s%s", req->stack, m->svc.name,

@@ -1,0 +1,304 @@
+/* jobspec.c: a job's command, spec, output and owner, without Docker */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "docker.h"
+#include "job.h"
+#include "jsonedit.h"
+#include "spec.h"
+#include "util.h"
+
+int
+job_wanted(const struct service *svc)
+{
+	static const char *const path[] = { "Labels", JOB_LABEL_COMMAND, NULL };
+	struct json_span sp;
+
+	return svc->raw != NULL &&
+	    json_find(svc->raw + svc->spec.off, svc->spec.len, path, &sp) ==
+	    0 &&
+	    sp.type == JSON_STRING;
+}
+
+cJSON *
+job_command(const char *label)
+{
+	const char *p = label;
+	const cJSON *w;
+	cJSON *a;
+	int n = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	if (*p != '[') {
+		const char *sh[] = { "/bin/sh", "-c", label };
+
+		return cJSON_CreateStringArray(sh, 3);
+	}
+	/* The whole label, nothing after the array. */
+	if ((a = cJSON_ParseWithOpts(p, NULL, 1)) == NULL || !cJSON_IsArray(a))
+		goto bad;
+	cJSON_ArrayForEach(w, a) {
+		if (!cJSON_IsString(w) || (n == 0 && w->valuestring[0] == '\0'))
+			goto bad;
+		n++;
+	}
+	if (n >= 1 && n <= JOB_ARGS_MAX)
+		return a;
+bad:
+	cJSON_Delete(a);
+	return NULL;
+}
+
+/* out = in with the value at path set to val (raw JSON); in is reset. */
+static int
+set(struct buf *in, struct buf *out, const char *const *path, const char *val)
+{
+	buf_reset(out);
+	return json_set(out, in->data, in->len, path, val, strlen(val));
+}
+
+/* s as a JSON string into t. */
+static int
+quoted(struct buf *t, const char *s)
+{
+	buf_reset(t);
+	return json_quote(t, s, strlen(s));
+}
+
+/* The JSON text of v into t. */
+static int
+printed(struct buf *t, const cJSON *v)
+{
+	char *p;
+	int rc;
+
+	buf_reset(t);
+	if (v == NULL || (p = cJSON_PrintUnformatted(v)) == NULL)
+		return -1;
+	rc = buf_addstr(t, p);
+	cJSON_free(p);
+	return rc;
+}
+
+/* The labels object. */
+static int
+labels_text(struct buf *t, const char *const *labels)
+{
+	buf_reset(t);
+	if (buf_addch(t, '{') == -1)
+		return -1;
+	for (; labels[0] != NULL; labels += 2)
+		if (json_quote(t, labels[0], strlen(labels[0])) == -1 ||
+		    buf_addch(t, ':') == -1 ||
+		    json_quote(t, labels[1], strlen(labels[1])) == -1 ||
+		    (labels[2] != NULL && buf_addch(t, ',') == -1))
+			return -1;
+	return buf_addch(t, '}');
+}
+
+int
+job_spec(const struct service *svc, const struct job *job,
+    const cJSON *platforms, const char *const *labels, struct buf *out)
+{
+	static const char *const p_name[] = { "Name", NULL };
+	static const char *const p_labels[] = { "Labels", NULL };
+	static const char *const p_mode[] = { "Mode", NULL };
+	static const char *const p_update[] = { "UpdateConfig", NULL };
+	static const char *const p_rollback[] = { "RollbackConfig", NULL };
+	static const char *const p_endpoint[] = { "EndpointSpec", NULL };
+	static const char *const p_image[] = { "TaskTemplate", "ContainerSpec",
+		"Image", NULL };
+	static const char *const p_command[] = { "TaskTemplate",
+		"ContainerSpec", "Command", NULL };
+	static const char *const p_args[] = { "TaskTemplate", "ContainerSpec",
+		"Args", NULL };
+	static const char *const p_health[] = { "TaskTemplate", "ContainerSpec",
+		"Healthcheck", NULL };
+	static const char *const p_restart[] = { "TaskTemplate",
+		"RestartPolicy", NULL };
+	static const char *const p_platforms[] = { "TaskTemplate", "Placement",
+		"Platforms", NULL };
+	struct buf a, b, t, *res;
+	int rc = -1;
+
+	buf_init(&a, SPEC_MAX);
+	buf_init(&b, SPEC_MAX);
+	buf_init(&t, SPEC_MAX);
+	if (buf_add(&a, svc->raw + svc->spec.off, svc->spec.len) == -1 ||
+	    quoted(&t, job->name) == -1 ||
+	    set(&a, &b, p_name, buf_str(&t)) == -1 ||
+	    labels_text(&t, labels) == -1 ||
+	    set(&b, &a, p_labels, buf_str(&t)) == -1 ||
+	    set(&a, &b, p_mode,
+	        "{\"ReplicatedJob\":{\"MaxConcurrent\":1,"
+	        "\"TotalCompletions\":1}}") == -1 ||
+	    /* A job publishes no port, is never updated, and a health
+	     * check made for the server would kill the job. */
+	    set(&b, &a, p_update, "null") == -1 ||
+	    set(&a, &b, p_rollback, "null") == -1 ||
+	    set(&b, &a, p_endpoint, "null") == -1 ||
+	    quoted(&t, job->image) == -1 ||
+	    set(&a, &b, p_image, buf_str(&t)) == -1 ||
+	    printed(&t, job->command) == -1 ||
+	    set(&b, &a, p_command, buf_str(&t)) == -1 ||
+	    set(&a, &b, p_args, "null") == -1 ||
+	    set(&b, &a, p_health, "{\"Test\":[\"NONE\"]}") == -1 ||
+	    set(&a, &b, p_restart,
+	        "{\"Condition\":\"none\",\"MaxAttempts\":0}") == -1)
+		goto out;
+	res = &b;
+	if (platforms != NULL) {
+		if (printed(&t, platforms) == -1 ||
+		    set(&b, &a, p_platforms, buf_str(&t)) == -1)
+			goto out;
+		res = &a;
+	}
+	rc = buf_add(out, res->data, res->len);
+out:
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&t);
+	return rc;
+}
+
+/* One line, valid UTF-8 (other bytes as '?') and bounded, into arr. */
+static int
+add_line(cJSON *arr, const char *s, size_t n)
+{
+	char line[JOB_LINE_MAX + 1];
+	size_t i = 0, o = 0, k;
+
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	while (i < n && o < JOB_LINE_MAX) {
+		k = utf8_seq((const unsigned char *)s + i, n - i);
+		if (k == 0) {
+			line[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + k > JOB_LINE_MAX)
+			break;
+		memcpy(line + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	line[o] = '\0';
+	return cJSON_AddItemToArray(arr, cJSON_CreateString(line)) ? 0 : -1;
+}
+
+cJSON *
+job_lines(const char *text, size_t n)
+{
+	const char *start[JOB_OUTPUT_LINES + 1], *p = text, *end = text + n;
+	size_t len[JOB_OUTPUT_LINES + 1], count = 0, i;
+	cJSON *arr;
+
+	/* A ring of the last lines seen. */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+
+		start[count % (JOB_OUTPUT_LINES + 1)] = p;
+		len[count % (JOB_OUTPUT_LINES + 1)] = (size_t)(e - p);
+		count++;
+		p = nl ? nl + 1 : end;
+	}
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return NULL;
+	i = count > JOB_OUTPUT_LINES ? count - JOB_OUTPUT_LINES : 0;
+	for (; i < count; i++)
+		if (add_line(arr, start[i % (JOB_OUTPUT_LINES + 1)],
+		        len[i % (JOB_OUTPUT_LINES + 1)]) == -1) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+/* Field 22 of /proc/<pid>/stat (the start time, in clock ticks after
+ * boot), which tells a process from a later one with its PID; "" when
+ * it cannot be read. */
+static void
+start_time(pid_t pid, char *out, size_t outlen)
+{
+	char path[64], text[1024], *p;
+	FILE *f;
+	size_t n;
+	int field;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* The command name may hold spaces and parentheses: count from the
+	 * last ')', which ends field 2. */
+	if ((p = strrchr(text, ')')) == NULL)
+		return;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return;
+	p++;
+	n = strspn(p, "0123456789");
+	if (n > 0 && n < outlen) {
+		memcpy(out, p, n);
+		out[n] = '\0';
+	}
+}
+
+int
+job_owner_self(char *out, size_t outlen)
+{
+	char host[256], since[32];
+	int n;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		return -1;
+	host[sizeof(host) - 1] = '\0';
+	start_time(getpid(), since, sizeof(since));
+	n = snprintf(out, outlen, "%.64s %ld %s", host, (long)getpid(),
+	    since[0] ? since : "-");
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+job_owner_dead(const char *owner)
+{
+	char self[JOB_OWNER_MAX], host[80], ptext[24], since[32], now[32];
+	const char *errstr;
+	uint64_t pid;
+
+	if (job_owner_self(self, sizeof(self)) == -1 ||
+	    sscanf(owner, "%79s %23s %31s", host, ptext, since) != 3 ||
+	    strncmp(self, host, strlen(host)) != 0 || self[strlen(host)] != ' ')
+		return 0; /* another host's: its expiry decides */
+	if (parse_u64(ptext, 1, INT32_MAX, &pid, &errstr) == -1)
+		return 0;
+	/* One request at a time: a lock of this very process is left over. */
+	if ((pid_t)pid == getpid())
+		return 1;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return 1;
+	/* A later process with the same PID. */
+	start_time((pid_t)pid, now, sizeof(now));
+	return now[0] != '\0' && strcmp(since, "-") != 0 &&
+	    strcmp(now, since) != 0;
+}
