@@ -99,6 +99,8 @@ REPLICAS=1 svc web "$REG/app:v1@$d1" "$A" 'deployer.track=v*'
 svc edge "$REG/app:v1@$d1" "$A" deployer.track=latest
 svc manual "$REG/app:v1@$d1" "$A"
 svc unlabelled "$REG/app:v1@$d1" 'deployer.track=v*'
+svc migsvc "$REG/app:v1@$d1" "$A" 'deployer.track=v*' \
+    'deployer.job.command=./migrate'
 svc quaysvc "$REG/quayapp:v4" "$A" 'deployer.track=v*'
 svc hubsvc local/app:v1 "$A" 'deployer.track=v*'
 svc ghsvc ghcr.io/octo-org/hello-world:v1.4.1 "$A" 'deployer.track=v*'
@@ -126,6 +128,8 @@ is "$(svc_image manual) $(version manual)" "$REG/app:v1@$d1 $v_manual" \
     "... the one without deployer.track is unchanged"
 is "$(svc_image unlabelled) $(version unlabelled)" "$REG/app:v1@$d1 $v_unl" \
     "... the one without deployer.allowUpdates is unchanged"
+is "$(svc_image migsvc)" "$REG/app:v1@$d1" \
+    "... and the one that runs a job before its deploys"
 svc_wait_update web 60 >/dev/null
 is "$(svc_update_state web)" completed "... and its rollout completed"
 is "$(grep -c 'POST /deploy/hook/registry HTTP/[0-9.]*" 202 ' \
@@ -164,8 +168,11 @@ hreq POST /hook/registry "$(event app v2 "$d2")"
 is "$STATUS $(json_get state)" "200 unchanged" "a replayed event: 200 unchanged"
 is "$(json_get '.services[0].service') $(json_get '.services[0].state')" \
     "web unchanged" "... naming the service it left as it was"
-is "$(json_get '.skipped | map(.service) | sort | join(",")')" "edge,unlabelled" \
-    "... and the ones it skipped, with the reason"
+is "$(json_get '.skipped | map(.service) | sort | join(",")')" \
+    "edge,migsvc,unlabelled" "... and the ones it skipped, with the reason"
+like "$(json_get '.skipped[] | select(.service == "migsvc") | .reason')" \
+    "runs a job before its deploys" \
+    "... a service with a job among them (a hook waits for no job)"
 is "$(json_get ignored_events)" 2 "... the blob and the pull: ignored"
 hreq POST '/hook/registry?dry_run=1' "$(event app v9 "$d1")"
 is "$STATUS $(json_get state)" "200 dry_run" "?dry_run=1: the plan only"
