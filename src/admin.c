@@ -132,6 +132,7 @@ housekeeping(const struct config *cfg)
 	int n;
 
 	memset(&d, 0, sizeof(d));
+	memset(&e, 0, sizeof(e));
 	if ((n = job_reap(&d, cfg, &e)) >= 0)
 		log_info("flush-spool: %d left-over jobs and job locks removed",
 		    n);

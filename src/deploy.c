@@ -294,13 +294,10 @@ job_failed(struct request *req, const struct service *svc)
 	return req_fail(req, 502, "%s", why);
 }
 
-/*
- * The job the service runs before this write (deployer.job.command), once
- * however often the write is tried again; a dry run only plans it.
- * 0 to go on with the write, -1 when the request failed.
- */
+/* The job the service's labels ask for before this write, planned once
+ * however often the write is tried again.  0, or -1. */
 static int
-run_job(struct request *req, struct pin *p, const struct service *svc)
+plan_job(struct request *req, const struct pin *p, const struct service *svc)
 {
 	int rollback = req->action == ACT_ROLLBACK, rc;
 	struct job *job;
@@ -311,17 +308,39 @@ run_job(struct request *req, struct pin *p, const struct service *svc)
 		return req_fail(req, 500, "out of memory");
 	rc = job_plan(req, svc, rollback ? svc->prev_image : p->image, rollback,
 	    job);
-	if (rc <= 0) {
+	if (rc <= 0)
 		free(job);
-		return rc;
-	}
-	req->job = job;
-	if (req->dry_run)
+	else
+		req->job = job;
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * Runs the planned job, once, with the credentials a deploy uses for its
+ * image (a service create cannot take the ones stored with the service).
+ * 0 to go on with the write, -1 when the request failed (a job that did
+ * not succeed: 502).
+ */
+static int
+run_job(struct request *req, const struct pin *p, const struct service *svc)
+{
+	const char *errstr;
+	struct imageref ref;
+	struct pin creds;
+	int rc;
+
+	if (req->job == NULL || strcmp(req->job->state, "would_run") != 0)
 		return 0;
-	if (!rollback && pin_credentials(req, &req->ref, p) == -1)
+	memset(&creds, 0, sizeof(creds));
+	if (p->auth.len == 0 &&
+	    ref_parse(req->job->image, strlen(req->job->image), &ref,
+	        &errstr) == 0 &&
+	    pin_credentials(req, &ref, &creds) == -1)
 		return -1;
 	rc =
-	    job_run(req, svc, rollback ? NULL : p->platforms, pin_auth(p), job);
+	    job_run(req, svc, req->action == ACT_ROLLBACK ? NULL : p->platforms,
+	        p->auth.len ? pin_auth(p) : pin_auth(&creds), req->job);
+	pin_free(&creds);
 	return rc == 1 ? job_failed(req, svc) : rc;
 }
 
@@ -343,14 +362,16 @@ write_service(struct request *req, struct pin *p, struct service *svc)
 		if ((rc = read_service(req, p, svc)) == 0)
 			rc = build_spec(req, p, svc, &spec);
 		if (rc == 0)
-			rc = run_job(req, p, svc);
+			rc = plan_job(req, p, svc);
 		if (rc == -1)
 			break;
 		if (rc == 1 || req->dry_run) {
 			rc = rc == 1 ? 1 : 2;
 			break;
 		}
-		if ((rc = record_intent(req, p, svc)) == -1)
+		/* The intent is on record before the job changes anything. */
+		if ((rc = record_intent(req, p, svc)) == -1 ||
+		    (rc = run_job(req, p, svc)) == -1)
 			break;
 		rc = docker_service_update(req->docker, &req->docker_err, svc,
 		    buf_str(&spec), spec.len, pin_auth(p),

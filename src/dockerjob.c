@@ -130,9 +130,10 @@ static void
 task_of(const cJSON *task, struct job_task *t)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(task, "Status");
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(st, "ContainerStatus"),
-	    "ExitCode");
+	const cJSON *cs =
+	    cJSON_GetObjectItemCaseSensitive(st, "ContainerStatus");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(cs, "ExitCode");
+	const cJSON *cid = cJSON_GetObjectItemCaseSensitive(cs, "ContainerID");
 
 	memset(t, 0, sizeof(*t));
 	copy_string(cJSON_GetObjectItemCaseSensitive(st, "State"), t->state,
@@ -142,11 +143,25 @@ task_of(const cJSON *task, struct job_task *t)
 	if (t->err[0] == '\0')
 		copy_string(cJSON_GetObjectItemCaseSensitive(st, "Message"),
 		    t->err, sizeof(t->err));
-	if (cJSON_IsNumber(code) && code->valuedouble >= -2147483648.0 &&
+	/* Swarm sends an ExitCode of 0 for a task that never had a
+	 * container (rejected): only a container's counts. */
+	if (cJSON_IsString(cid) && cid->valuestring[0] != '\0' &&
+	    (strcmp(t->state, "complete") == 0 ||
+	        strcmp(t->state, "failed") == 0) &&
+	    cJSON_IsNumber(code) && code->valuedouble >= -2147483648.0 &&
 	    code->valuedouble <= 2147483647.0) {
 		t->has_exit = 1;
 		t->exit_code = (int)code->valuedouble;
 	}
+}
+
+static double
+task_version(const cJSON *task)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(task, "Version"), "Index");
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 int
@@ -175,16 +190,9 @@ docker_job_task(struct docker *d, struct docker_err *e, const char *service_id,
 	if (parse_reply(e, &r, cJSON_IsArray, &root) == -1)
 		goto out;
 	/* One task and no restarts; should Swarm make another (a node
-	 * lost), the newest one counts.  RFC 3339 times in UTC sort. */
+	 * lost), the newest one counts: the highest Version.Index. */
 	cJSON_ArrayForEach(task, root) {
-		const cJSON *c =
-		    cJSON_GetObjectItemCaseSensitive(task, "CreatedAt");
-		const cJSON *n =
-		    cJSON_GetObjectItemCaseSensitive(newest, "CreatedAt");
-
-		if (newest == NULL ||
-		    (cJSON_IsString(c) && cJSON_IsString(n) &&
-		        strcmp(c->valuestring, n->valuestring) > 0))
+		if (newest == NULL || task_version(task) > task_version(newest))
 			newest = task;
 	}
 	if (newest != NULL)
@@ -207,7 +215,9 @@ demux(const unsigned char *p, size_t n, struct buf *out)
 {
 	size_t len;
 
-	if (n < 8 || p[0] > 2 || p[1] != 0 || p[2] != 0 || p[3] != 0) {
+	/* Streams 0 to 2 are stdin, stdout and stderr; 3 is the daemon's
+	 * own error, not the job's output. */
+	if (n < 8 || p[0] > 3 || p[1] != 0 || p[2] != 0 || p[3] != 0) {
 		buf_add(out, p, n);
 		return;
 	}
@@ -216,7 +226,8 @@ demux(const unsigned char *p, size_t n, struct buf *out)
 		    (size_t)p[6] << 8 | p[7];
 		if (len > n - 8)
 			len = n - 8;
-		buf_add(out, p + 8, len);
+		if (p[0] != 3)
+			buf_add(out, p + 8, len);
 		p += 8 + len;
 		n -= 8 + len;
 	}

@@ -86,6 +86,10 @@ job_plan(struct request *req, const struct service *svc, const char *image,
 
 	memset(job, 0, sizeof(*job));
 	spec = cJSON_ParseWithLength(svc->raw + svc->spec.off, svc->spec.len);
+	if (spec == NULL)
+		return req_fail(req, 500,
+		    "out of memory reading the labels of service %s",
+		    svc->name);
 	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
 	if ((cmd = label_of(labels, JOB_LABEL_COMMAND)) == NULL) {
 		cJSON_Delete(spec);
@@ -272,7 +276,10 @@ take_lock(struct request *req, const struct service *svc,
 		labels = NULL;
 		log_warnx("service %s: its job lock is left over; removing it",
 		    svc->name);
-		if ((rc = reap(req->docker, &req->docker_err, svc->id)) == -1)
+		/* By ID: a lock taken anew meanwhile is another one. */
+		if ((rc = reap(req->docker, &req->docker_err, svc->id)) == -1 ||
+		    (rc = docker_config_remove(req->docker, &req->docker_err,
+		         id)) == -1)
 			break;
 		rc = 1;
 	}
@@ -386,8 +393,14 @@ create_and_wait(struct request *req, const struct service *svc,
 	    buf_str(&spec), spec.len, auth_header, job->service_id,
 	    sizeof(job->service_id));
 	buf_free(&spec);
-	if (rc == -1)
+	if (rc == -1) {
+		/* Without an answer the service may exist: the lock stays,
+		 * and whoever finds it stale removes both. */
+		job->orphan = req->docker_err.kind == DOCKER_ERR_TIMEOUT ||
+		    req->docker_err.kind == DOCKER_ERR_PROTOCOL ||
+		    req->docker_err.kind == DOCKER_ERR_UNREACHABLE;
 		return req_fail_docker(req);
+	}
 	log_info("job %s: started for service %s with %s", job->name, svc->name,
 	    job->image);
 	rc = wait_job(req, job, t0);
@@ -397,17 +410,24 @@ create_and_wait(struct request *req, const struct service *svc,
 	return rc;
 }
 
-/* Removes what the job made; a failure is a warning (the next request
- * or --flush-spool removes it). */
+/* Removes what the job made.  The lock goes only once no job service
+ * can be left: else it stays, and the next request of the service (once
+ * this process is gone or the lock expired) or --flush-spool removes
+ * both. */
 static void
 clean_up(struct request *req, struct job *job)
 {
 	struct docker_err e = { DOCKER_OK, "" };
 
 	if (job->service_id[0] != '\0' &&
-	    docker_service_remove(req->docker, &e, job->service_id) == -1)
+	    docker_service_remove(req->docker, &e, job->service_id) == -1) {
 		req_warn(req, "the job service could not be removed");
-	if (job->lock_id[0] != '\0' &&
+		job->orphan = 1;
+	}
+	if (job->orphan)
+		log_warnx("job %s: may be left behind; its lock stays",
+		    job->name);
+	else if (job->lock_id[0] != '\0' &&
 	    docker_config_remove(req->docker, &e, job->lock_id) == -1)
 		req_warn(req, "the job lock could not be removed");
 	job->lock_id[0] = '\0';

@@ -26,7 +26,7 @@ struct service;
 #define JOB_LABEL_LOCK "deployer.job.lock"       /* the same, on the lock */
 #define JOB_LABEL_SERVICE "deployer.job.service" /* its name */
 #define JOB_LABEL_REQUEST "deployer.job.request"
-#define JOB_LABEL_OWNER "deployer.job.owner"     /* host pid start-time */
+#define JOB_LABEL_OWNER "deployer.job.owner"     /* host pidns pid start */
 #define JOB_LABEL_EXPIRES "deployer.job.expires" /* unix seconds */
 
 /* The answer keeps the last lines of a job's output, each bounded. */
@@ -37,7 +37,7 @@ struct service;
 /* How long past its timeout a job and its lock may stay before another
  * request takes them for a dead process's: output, removal. */
 #define JOB_GRACE_S 60
-/* "host pid start-time" */
+/* "host pid-namespace pid start-time" */
 #define JOB_OWNER_MAX 128
 
 /*
@@ -60,6 +60,7 @@ struct job {
 	char message[256];  /* Swarm's word on the task */
 	cJSON *output;      /* owned: the last lines, an array of strings */
 	uint64_t ms;        /* from creation to its end */
+	int orphan;         /* the job service may be left behind */
 };
 
 /*
@@ -103,9 +104,9 @@ int job_wanted(const struct service *svc);
 
 /* The pure parts, for job.c and the unit tests. */
 
-/* The command label as Docker's Command: a JSON array of 1 to
- * JOB_ARGS_MAX non-empty strings, else a string for /bin/sh -c.  NULL
- * when it is neither. */
+/* The command label as Docker's Command: text that parses as a JSON
+ * array must be 1 to JOB_ARGS_MAX strings, the first not empty (else
+ * NULL); any other text runs with /bin/sh -c; blank is NULL. */
 cJSON *job_command(const char *label);
 
 /* svc's spec made into the job's (name, labels, image, command, one task
@@ -119,12 +120,12 @@ int job_spec(const struct service *svc, const struct job *job,
  * memory. */
 cJSON *job_lines(const char *text, size_t n);
 
-/* This process as a job's owner: "host pid start-time". */
+/* This process as a job's owner: "host pid-namespace pid start-time". */
 int job_owner_self(char *out, size_t outlen);
 
-/* 1 when owner is a process of this host that is gone (or this process:
- * it runs one request at a time), 0 when it lives or is not ours to
- * judge. */
+/* 1 when owner is a process of this host and PID namespace that is gone
+ * (or this process: it runs one request at a time), 0 when it lives or
+ * is not ours to judge. */
 int job_owner_dead(const char *owner);
 
 #endif

@@ -35,6 +35,7 @@ cJSON *
 job_command(const char *label)
 {
 	const char *p = label;
+	const char *sh[] = { "/bin/sh", "-c", label };
 	const cJSON *w;
 	cJSON *a;
 	int n = 0;
@@ -43,13 +44,12 @@ job_command(const char *label)
 		p++;
 	if (*p == '\0')
 		return NULL;
-	if (*p != '[') {
-		const char *sh[] = { "/bin/sh", "-c", label };
-
+	/* Text that is a JSON array (and nothing after it) is the command
+	 * as Docker runs it; anything else, "[ -f x ] && y" too, is a
+	 * command line. */
+	if (*p != '[' || (a = cJSON_ParseWithOpts(p, NULL, 1)) == NULL)
 		return cJSON_CreateStringArray(sh, 3);
-	}
-	/* The whole label, nothing after the array. */
-	if ((a = cJSON_ParseWithOpts(p, NULL, 1)) == NULL || !cJSON_IsArray(a))
+	if (!cJSON_IsArray(a))
 		goto bad;
 	cJSON_ArrayForEach(w, a) {
 		if (!cJSON_IsString(w) || (n == 0 && w->valuestring[0] == '\0'))
@@ -63,7 +63,7 @@ bad:
 	return NULL;
 }
 
-/* out = in with the value at path set to val (raw JSON); in is reset. */
+/* out (reset first) = in with the value at path set to val (raw JSON). */
 static int
 set(struct buf *in, struct buf *out, const char *const *path, const char *val)
 {
@@ -186,7 +186,7 @@ add_line(cJSON *arr, const char *s, size_t n)
 		n--;
 	while (i < n && o < JOB_LINE_MAX) {
 		k = utf8_seq((const unsigned char *)s + i, n - i);
-		if (k == 0) {
+		if (k == 0 || s[i] == '\0') {
 			line[o++] = '?';
 			i++;
 			continue;
@@ -264,17 +264,40 @@ start_time(pid_t pid, char *out, size_t outlen)
 	}
 }
 
+/* This process's PID namespace ("4026531836"), "-" when unknown: a PID
+ * means something only within its namespace. */
+static void
+pid_namespace(char *out, size_t outlen)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+	size_t d;
+
+	snprintf(out, outlen, "-");
+	if (n <= 0)
+		return;
+	link[n] = '\0';
+	/* "pid:[4026531836]" */
+	if (strncmp(link, "pid:[", 5) == 0 &&
+	    (d = strspn(link + 5, "0123456789")) > 0 && link[5 + d] == ']' &&
+	    d < outlen) {
+		memcpy(out, link + 5, d);
+		out[d] = '\0';
+	}
+}
+
 int
 job_owner_self(char *out, size_t outlen)
 {
-	char host[256], since[32];
+	char host[256], ns[24], since[32];
 	int n;
 
 	if (gethostname(host, sizeof(host)) == -1)
 		return -1;
 	host[sizeof(host) - 1] = '\0';
+	pid_namespace(ns, sizeof(ns));
 	start_time(getpid(), since, sizeof(since));
-	n = snprintf(out, outlen, "%.64s %ld %s", host, (long)getpid(),
+	n = snprintf(out, outlen, "%.64s %s %ld %s", host, ns, (long)getpid(),
 	    since[0] ? since : "-");
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
@@ -282,15 +305,20 @@ job_owner_self(char *out, size_t outlen)
 int
 job_owner_dead(const char *owner)
 {
-	char self[JOB_OWNER_MAX], host[80], ptext[24], since[32], now[32];
+	char self[JOB_OWNER_MAX], host[80], ns[24], ptext[24], since[32];
+	char me_host[80], me_ns[24], me_pid[24], me_since[32], now[32];
 	const char *errstr;
 	uint64_t pid;
 
+	/* Only a process of this host and PID namespace is judged here;
+	 * another's expiry decides. */
 	if (job_owner_self(self, sizeof(self)) == -1 ||
-	    sscanf(owner, "%79s %23s %31s", host, ptext, since) != 3 ||
-	    strncmp(self, host, strlen(host)) != 0 || self[strlen(host)] != ' ')
-		return 0; /* another host's: its expiry decides */
-	if (parse_u64(ptext, 1, INT32_MAX, &pid, &errstr) == -1)
+	    sscanf(self, "%79s %23s %23s %31s", me_host, me_ns, me_pid,
+	        me_since) != 4 ||
+	    sscanf(owner, "%79s %23s %23s %31s", host, ns, ptext, since) != 4 ||
+	    strcmp(host, me_host) != 0 || strcmp(ns, me_ns) != 0 ||
+	    strcmp(ns, "-") == 0 ||
+	    parse_u64(ptext, 1, INT32_MAX, &pid, &errstr) == -1)
 		return 0;
 	/* One request at a time: a lock of this very process is left over. */
 	if ((pid_t)pid == getpid())

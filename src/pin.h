@@ -37,10 +37,10 @@ struct pin {
 int pin_resolve(struct request *req, const struct imageref *ref,
     const char *image, struct pin *p);
 
-/* Loads the credentials configured for ref's registry into p, when
- * pin_resolve did not (a reference with a digest): a job's service
- * create cannot use the ones stored with a service.  0, or -1 with the
- * request failed. */
+/* Loads the credentials configured for ref's registry into p (zeroed,
+ * or one pin_resolve left without: a reference with a digest), for a
+ * job's service create, which cannot use the ones stored with a
+ * service.  0, or -1 with the request failed. */
 int pin_credentials(struct request *req, const struct imageref *ref,
     struct pin *p);
 

@@ -358,12 +358,16 @@ reread(struct request *req, struct member *m, unsigned attempt)
 static int
 run_job(struct request *req, struct member *m)
 {
+	struct pin creds;
 	char why[512];
 	int rc;
 
-	if (pin_credentials(req, &m->ref, &m->pin) == -1)
+	memset(&creds, 0, sizeof(creds));
+	if (m->pin.auth.len == 0 && pin_credentials(req, &m->ref, &creds) == -1)
 		return -1;
-	rc = job_run(req, &m->svc, m->pin.platforms, pin_auth(&m->pin), m->job);
+	rc = job_run(req, &m->svc, m->pin.platforms,
+	    m->pin.auth.len ? pin_auth(&m->pin) : pin_auth(&creds), m->job);
+	pin_free(&creds);
 	if (rc != 1)
 		return rc;
 	job_failure(m->job, why, sizeof(why));
@@ -527,6 +531,10 @@ release(struct request *req)
 		for (i = a; i < b && rc == 0; i++)
 			if (!ms[i].unchanged)
 				rc = write_member(req, &ms[i], &spec);
+		/* The wait is for rollouts: the jobs' time is not its. */
+		for (i = a; i < b; i++)
+			if (ms[i].job != NULL)
+				deadline += ms[i].job->ms;
 		if (rc == 0 && req->wait_s > 0)
 			rc = wait_order(req, a, b, deadline);
 		a = b;

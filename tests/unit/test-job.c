@@ -89,9 +89,16 @@ test_command(void)
 	ok(job_command("[1, 2]") == NULL, "command: numbers are refused");
 	ok(job_command("[\"\", \"x\"]") == NULL,
 	    "command: an empty program is refused");
-	ok(job_command("[\"a\"") == NULL, "command: broken JSON is refused");
-	ok(job_command("[\"a\"] x") == NULL,
-	    "command: trailing text is refused");
+	c = job_command("[ -f /x ] && echo y");
+	is_str(text(c), "[\"/bin/sh\",\"-c\",\"[ -f /x ] && echo y\"]",
+	    "command: a command line that starts with [ is one");
+	cJSON_Delete(c);
+	c = job_command("[\"a\"] x");
+	is_str(text(c), "[\"/bin/sh\",\"-c\",\"[\\\"a\\\"] x\"]",
+	    "command: ... so is an array with text after it");
+	cJSON_Delete(c);
+	ok(job_command("[\"a\", 1]") == NULL,
+	    "command: an array with a number in it is refused");
 }
 
 static void
@@ -223,6 +230,9 @@ test_lines(void)
 	is_str(str(cJSON_GetArrayItem(l, 0)), "\xc3\xa9t\xc3\xa9",
 	    "lines: UTF-8 kept");
 	cJSON_Delete(l);
+	l = job_lines("a\0b\n", 4);
+	is_str(str(cJSON_GetArrayItem(l, 0)), "a?b", "lines: a NUL becomes '?'");
+	cJSON_Delete(l);
 	l = job_lines("", 0);
 	is_str(text(l), "[]", "lines: no output");
 	cJSON_Delete(l);
@@ -240,8 +250,12 @@ test_owner(void)
 	is_int(job_owner_self(self, sizeof(self)), 0, "owner: this process");
 	ok(job_owner_dead(self),
 	    "owner: this very process holds no lock of another request");
-	snprintf(other, sizeof(other), "some-other-host-name 1 1");
+	snprintf(other, sizeof(other), "some-other-host-name 4026531836 1 1");
 	ok(!job_owner_dead(other), "owner: another host's is not judged");
+	snprintf(other, sizeof(other), "%.*s 1 %ld 1",
+	    (int)strcspn(self, " "), self, (long)getppid());
+	ok(!job_owner_dead(other),
+	    "owner: nor another PID namespace's (%s)", other);
 	ok(!job_owner_dead("garbage"), "owner: nor a malformed one");
 	if (pipe(fds) == -1 || (pid = fork()) == -1) {
 		ok(0, "owner: fork");
