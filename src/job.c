@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "docker.h"
 #include "job.h"
+#include "lock.h"
 #include "log.h"
 #include "request.h"
 #include "respond.h"
@@ -130,169 +131,56 @@ job_plan(struct request *req, const struct service *svc, const char *image,
 	return 1;
 }
 
-/* 1 when the labels (a job service's or a lock's) belong to a process
- * that died or whose time is up. */
-static int
-stale(const cJSON *labels)
-{
-	const char *owner = label_of(labels, JOB_LABEL_OWNER);
-	const char *until = label_of(labels, JOB_LABEL_EXPIRES);
-	const char *errstr;
-	uint64_t t;
-
-	if (until == NULL ||
-	    parse_u64(until, 0, UINT64_MAX, &t, &errstr) == -1 ||
-	    t < (uint64_t)time(NULL))
-		return 1;
-	return owner == NULL || job_owner_dead(owner);
-}
-
-struct reap {
-	struct docker *d;
-	struct docker_err *e;
-	const char *kind;
-	int removed;
-};
-
-static int
-reap_one(void *ctx, const char *id, const char *name, const cJSON *labels)
-{
-	struct reap *r = ctx;
-	int rc;
-
-	if (!stale(labels))
-		return 0;
-	rc = strcmp(r->kind, "services") == 0
-	    ? docker_service_remove(r->d, r->e, id)
-	    : docker_config_remove(r->d, r->e, id);
-	if (rc == -1)
-		return -1;
-	log_info("job: removed %s, left by %s", name,
-	    label_of(labels, JOB_LABEL_OWNER)
-	        ? label_of(labels, JOB_LABEL_OWNER)
-	        : "an unknown process");
-	r->removed++;
-	return 0;
-}
-
-/* Removes the stale job services, then the stale locks, labelled with
- * service_id (every one when NULL). */
-static int
-reap(struct docker *d, struct docker_err *e, const char *service_id)
-{
-	struct reap r = { d, e, "services", 0 };
-	char label[128];
-
-	snprintf(label, sizeof(label), "%s%s%s", JOB_LABEL_FOR,
-	    service_id ? "=" : "", service_id ? service_id : "");
-	if (docker_labelled(d, e, "services", label, reap_one, &r) == -1)
-		return -1;
-	r.kind = "configs";
-	snprintf(label, sizeof(label), "%s%s%s", JOB_LABEL_LOCK,
-	    service_id ? "=" : "", service_id ? service_id : "");
-	if (docker_labelled(d, e, "configs", label, reap_one, &r) == -1)
-		return -1;
-	return r.removed;
-}
-
 int
 job_reap(struct docker *d, const struct config *cfg, struct docker_err *e)
 {
-	if (docker_prepare(d, cfg, e) == -1)
+	int a, b;
+
+	if (docker_prepare(d, cfg, e) == -1 ||
+	    (a = lock_reap(d, e, "services", JOB_LABEL_FOR)) == -1 ||
+	    (b = lock_reap(d, e, "configs", JOB_LABEL_LOCK)) == -1)
 		return -1;
-	return reap(d, e, NULL);
+	return a + b;
 }
 
-/* The labels the job service and its lock carry. */
-struct owner_labels {
-	char owner[JOB_OWNER_MAX];
-	char expires[24];
-	const char *v[13];
-};
-
+/* lock_take's clear: the job services a dead holder of the lock left. */
 static int
-owner_labels(struct request *req, const struct service *svc,
-    const struct job *job, struct owner_labels *o)
+clear_jobs(struct request *req, const void *ctx)
 {
-	const char *const v[] = { JOB_LABEL_FOR, svc->id, JOB_LABEL_SERVICE,
-		svc->name, JOB_LABEL_REQUEST, req->id, JOB_LABEL_OWNER,
-		o->owner, JOB_LABEL_EXPIRES, o->expires, NULL, NULL, NULL };
+	const struct service *svc = ctx;
+	char label[128];
 
-	if (job_owner_self(o->owner, sizeof(o->owner)) == -1)
-		return req_fail(req, 500, "cannot name this process");
-	snprintf(o->expires, sizeof(o->expires), "%lld",
-	    (long long)time(NULL) + job->timeout_s + JOB_GRACE_S);
-	memcpy(o->v, v, sizeof(v));
-	return 0;
-}
-
-/* Who holds the lock, for the 409. */
-static int
-busy(struct request *req, const struct service *svc, const cJSON *labels)
-{
-	const char *r = label_of(labels, JOB_LABEL_REQUEST);
-
-	log_warnx("service %s: a job of request %s runs", svc->name,
-	    r ? r : "?");
-	return req_fail(req, 409,
-	    "a job of service %s is running (request %s); this deploy "
-	    "waits for none: try again when it has ended",
-	    svc->name, r ? r : "unknown");
+	snprintf(label, sizeof(label), "%s=%s", JOB_LABEL_FOR, svc->id);
+	return lock_reap(req->docker, &req->docker_err, "services", label) == -1
+	    ? -1
+	    : 0;
 }
 
 /*
- * The service's job lock: a Swarm config named after the service, which
- * every manager agrees exists once.  One left by a dead process is
- * removed (with its job service) and taken anew.
+ * The service's job lock, deployer-job-lock-<service ID>: one job per
+ * service at a time, across processes and managers.  409 while another
+ * request's job runs.
  */
 static int
-take_lock(struct request *req, const struct service *svc,
-    const struct owner_labels *o, struct job *job)
+take_lock(struct request *req, const struct service *svc, struct job *job)
 {
-	char name[sizeof(LOCK_PREFIX) + 72], id[72];
-	const char *lock[] = { JOB_LABEL_LOCK, svc->id, o->v[2], o->v[3],
-		o->v[4], o->v[5], o->v[6], o->v[7], o->v[8], o->v[9], NULL };
-	cJSON *labels = NULL;
-	int attempt, rc = 1;
+	const char *extra[] = { JOB_LABEL_LOCK, svc->id, JOB_LABEL_SERVICE,
+		svc->name, NULL };
+	char name[sizeof(LOCK_PREFIX) + 72];
+	int rc;
 
 	snprintf(name, sizeof(name), "%s%s", LOCK_PREFIX, svc->id);
-	for (attempt = 0; attempt < 3; attempt++) {
-		rc = docker_config_create(req->docker, &req->docker_err, name,
-		    lock, job->lock_id, sizeof(job->lock_id));
-		if (rc != 1)
-			break;
-		rc = docker_config_get(req->docker, &req->docker_err, name, id,
-		    sizeof(id), &labels);
-		if (rc == -1)
-			break;
-		if (rc == 1)
-			continue; /* removed meanwhile: take it */
-		if (!stale(labels)) {
-			rc = busy(req, svc, labels);
-			cJSON_Delete(labels);
-			return rc;
-		}
-		cJSON_Delete(labels);
-		labels = NULL;
-		log_warnx("service %s: its job lock is left over; removing it",
-		    svc->name);
-		/* By ID: a lock taken anew meanwhile is another one. */
-		if ((rc = reap(req->docker, &req->docker_err, svc->id)) == -1 ||
-		    (rc = docker_config_remove(req->docker, &req->docker_err,
-		         id)) == -1)
-			break;
-		rc = 1;
-	}
-	if (rc == -1)
-		return req_fail_docker(req);
-	if (rc == 1)
-		return req_fail(req, 409,
-		    "the job lock of service %s keeps changing hands",
-		    svc->name);
-	if (job->lock_id[0] == '\0')
-		return req_fail(req, 502,
-		    "Docker named no ID for the job lock");
-	return 0;
+	if (lock_init(req, &job->lock, name, job->timeout_s) == -1 ||
+	    (rc = lock_take(req, &job->lock, extra, clear_jobs, svc)) == -1)
+		return -1;
+	if (rc == 0)
+		return 0;
+	log_warnx("service %s: a job of request %s runs", svc->name,
+	    job->lock.holder);
+	return req_fail(req, 409,
+	    "a job of service %s is running (request %s); try again when it "
+	    "has ended",
+	    svc->name, job->lock.holder);
 }
 
 /* Maps a terminal task state to the job's; NULL while it runs. */
@@ -373,15 +261,18 @@ keep_output(struct request *req, struct job *job)
 /* Creates the job service and follows it to its end. */
 static int
 create_and_wait(struct request *req, const struct service *svc,
-    const cJSON *platforms, const char *auth_header,
-    const struct owner_labels *o, struct job *job)
+    const cJSON *platforms, const char *auth_header, struct job *job)
 {
+	const char *const *o = job->lock.labels;
+	const char *labels[] = { JOB_LABEL_FOR, svc->id, JOB_LABEL_SERVICE,
+		svc->name, JOB_LABEL_REQUEST, req->id, o[0], o[1], o[2], o[3],
+		o[4], o[5], NULL };
 	struct buf spec;
 	uint64_t t0;
 	int rc;
 
 	buf_init(&spec, SPEC_MAX);
-	if (job_spec(svc, job, platforms, o->v, &spec) == -1) {
+	if (job_spec(svc, job, platforms, labels, &spec) == -1) {
 		buf_free(&spec);
 		return req_fail(req, 502,
 		    "cannot make a job's spec of the spec Docker sent for "
@@ -427,23 +318,19 @@ clean_up(struct request *req, struct job *job)
 	if (job->orphan)
 		log_warnx("job %s: may be left behind; its lock stays",
 		    job->name);
-	else if (job->lock_id[0] != '\0' &&
-	    docker_config_remove(req->docker, &e, job->lock_id) == -1)
-		req_warn(req, "the job lock could not be removed");
-	job->lock_id[0] = '\0';
+	else
+		lock_release(req, &job->lock);
 }
 
 int
 job_run(struct request *req, const struct service *svc, const cJSON *platforms,
     const char *auth_header, struct job *job)
 {
-	struct owner_labels o;
 	int rc;
 
-	if (owner_labels(req, svc, job, &o) == -1 ||
-	    take_lock(req, svc, &o, job) == -1)
+	if (take_lock(req, svc, job) == -1)
 		return -1;
-	rc = create_and_wait(req, svc, platforms, auth_header, &o, job);
+	rc = create_and_wait(req, svc, platforms, auth_header, job);
 	clean_up(req, job);
 	if (rc == -1)
 		return -1;

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "imageref.h"
+#include "lock.h"
 
 struct config;
 struct docker;
@@ -21,24 +22,18 @@ struct service;
 #define JOB_LABEL_COMMAND "deployer.job.command"
 #define JOB_LABEL_TIMEOUT "deployer.job.timeout"
 #define JOB_LABEL_WHEN "deployer.job.when"
-/* The labels of a job service and of its lock (a Swarm config). */
+/* The labels of a job service and of its lock (a Swarm config), beside
+ * the lock's owner labels (lock.h). */
 #define JOB_LABEL_FOR "deployer.job.for"         /* the service's ID */
 #define JOB_LABEL_LOCK "deployer.job.lock"       /* the same, on the lock */
 #define JOB_LABEL_SERVICE "deployer.job.service" /* its name */
 #define JOB_LABEL_REQUEST "deployer.job.request"
-#define JOB_LABEL_OWNER "deployer.job.owner"     /* host pidns pid start */
-#define JOB_LABEL_EXPIRES "deployer.job.expires" /* unix seconds */
 
 /* The answer keeps the last lines of a job's output, each bounded. */
 #define JOB_OUTPUT_LINES 20
 #define JOB_LINE_MAX 400
 /* A command label holds at most this many words. */
 #define JOB_ARGS_MAX 64
-/* How long past its timeout a job and its lock may stay before another
- * request takes them for a dead process's: output, removal. */
-#define JOB_GRACE_S 60
-/* "host pid-namespace pid start-time" */
-#define JOB_OWNER_MAX 128
 
 /*
  * One job: planned from the service's labels, then run.  The request (or
@@ -51,7 +46,7 @@ struct job {
 	char name[64];           /* <service>-job-<request id> */
 	char image[REF_MAX + 1]; /* the image it runs (pinned) */
 	char service_id[72];     /* the job service, once created */
-	char lock_id[72];        /* the lock config's ID while held */
+	struct lock lock;        /* the service's job lock */
 	const char *state; /* would_run, succeeded, failed, rejected, lost,
 	                    * timed_out */
 	int has_exit;
@@ -119,13 +114,5 @@ int job_spec(const struct service *svc, const struct job *job,
  * strings, each valid UTF-8 and at most JOB_LINE_MAX bytes.  NULL out of
  * memory. */
 cJSON *job_lines(const char *text, size_t n);
-
-/* This process as a job's owner: "host pid-namespace pid start-time". */
-int job_owner_self(char *out, size_t outlen);
-
-/* 1 when owner is a process of this host and PID namespace that is gone
- * (or this process: it runs one request at a time), 0 when it lives or
- * is not ours to judge. */
-int job_owner_dead(const char *owner);
 
 #endif

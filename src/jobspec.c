@@ -1,14 +1,10 @@
-/* jobspec.c: a job's command, spec, output and owner, without Docker */
+/* jobspec.c: a job's command, spec and output, without Docker */
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -228,105 +224,4 @@ job_lines(const char *text, size_t n)
 			return NULL;
 		}
 	return arr;
-}
-
-/* Field 22 of /proc/<pid>/stat (the start time, in clock ticks after
- * boot), which tells a process from a later one with its PID; "" when
- * it cannot be read. */
-static void
-start_time(pid_t pid, char *out, size_t outlen)
-{
-	char path[64], text[1024], *p;
-	FILE *f;
-	size_t n;
-	int field;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	/* The command name may hold spaces and parentheses: count from the
-	 * last ')', which ends field 2. */
-	if ((p = strrchr(text, ')')) == NULL)
-		return;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL)
-		return;
-	p++;
-	n = strspn(p, "0123456789");
-	if (n > 0 && n < outlen) {
-		memcpy(out, p, n);
-		out[n] = '\0';
-	}
-}
-
-/* This process's PID namespace ("4026531836"), "-" when unknown: a PID
- * means something only within its namespace. */
-static void
-pid_namespace(char *out, size_t outlen)
-{
-	char link[64];
-	ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
-	size_t d;
-
-	snprintf(out, outlen, "-");
-	if (n <= 0)
-		return;
-	link[n] = '\0';
-	/* "pid:[4026531836]" */
-	if (strncmp(link, "pid:[", 5) == 0 &&
-	    (d = strspn(link + 5, "0123456789")) > 0 && link[5 + d] == ']' &&
-	    d < outlen) {
-		memcpy(out, link + 5, d);
-		out[d] = '\0';
-	}
-}
-
-int
-job_owner_self(char *out, size_t outlen)
-{
-	char host[256], ns[24], since[32];
-	int n;
-
-	if (gethostname(host, sizeof(host)) == -1)
-		return -1;
-	host[sizeof(host) - 1] = '\0';
-	pid_namespace(ns, sizeof(ns));
-	start_time(getpid(), since, sizeof(since));
-	n = snprintf(out, outlen, "%.64s %s %ld %s", host, ns, (long)getpid(),
-	    since[0] ? since : "-");
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-int
-job_owner_dead(const char *owner)
-{
-	char self[JOB_OWNER_MAX], host[80], ns[24], ptext[24], since[32];
-	char me_host[80], me_ns[24], me_pid[24], me_since[32], now[32];
-	const char *errstr;
-	uint64_t pid;
-
-	/* Only a process of this host and PID namespace is judged here;
-	 * another's expiry decides. */
-	if (job_owner_self(self, sizeof(self)) == -1 ||
-	    sscanf(self, "%79s %23s %23s %31s", me_host, me_ns, me_pid,
-	        me_since) != 4 ||
-	    sscanf(owner, "%79s %23s %23s %31s", host, ns, ptext, since) != 4 ||
-	    strcmp(host, me_host) != 0 || strcmp(ns, me_ns) != 0 ||
-	    strcmp(ns, "-") == 0 ||
-	    parse_u64(ptext, 1, INT32_MAX, &pid, &errstr) == -1)
-		return 0;
-	/* One request at a time: a lock of this very process is left over. */
-	if ((pid_t)pid == getpid())
-		return 1;
-	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
-		return 1;
-	/* A later process with the same PID. */
-	start_time((pid_t)pid, now, sizeof(now));
-	return now[0] != '\0' && strcmp(since, "-") != 0 &&
-	    strcmp(now, since) != 0;
 }

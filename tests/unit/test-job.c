@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "docker.h"
 #include "job.h"
+#include "lock.h"
 #include "spec.h"
 #include "../tap.h"
 
@@ -105,7 +106,7 @@ static void
 test_spec(void)
 {
 	const char *labels[] = { JOB_LABEL_FOR, "svc-id", JOB_LABEL_REQUEST,
-		"0123456789abcdef", JOB_LABEL_OWNER, "host 42 99", NULL };
+		"0123456789abcdef", LOCK_LABEL_OWNER, "host 42 99", NULL };
 	struct service svc;
 	struct job job;
 	struct buf out;
@@ -128,7 +129,7 @@ test_spec(void)
 	    "spec: the job's name");
 	is_str(text(at(j, "Labels", NULL, NULL)),
 	    "{\"deployer.job.for\":\"svc-id\",\"deployer.job.request\":"
-	    "\"0123456789abcdef\",\"deployer.job.owner\":\"host 42 99\"}",
+	    "\"0123456789abcdef\",\"deployer.owner\":\"host 42 99\"}",
 	    "spec: only the job's labels (no allowUpdates, no job command)");
 	is_str(text(at(j, "Mode", NULL, NULL)),
 	    "{\"ReplicatedJob\":{\"MaxConcurrent\":1,\"TotalCompletions\":1}}",
@@ -242,28 +243,28 @@ test_lines(void)
 static void
 test_owner(void)
 {
-	char self[JOB_OWNER_MAX], child[JOB_OWNER_MAX] = "", other[64];
+	char self[LOCK_OWNER_MAX], child[LOCK_OWNER_MAX] = "", other[64];
 	int fds[2];
 	pid_t pid;
 	ssize_t n;
 
-	is_int(job_owner_self(self, sizeof(self)), 0, "owner: this process");
-	ok(job_owner_dead(self),
+	is_int(lock_owner_self(self, sizeof(self)), 0, "owner: this process");
+	ok(lock_owner_dead(self),
 	    "owner: this very process holds no lock of another request");
 	snprintf(other, sizeof(other), "some-other-host-name 4026531836 1 1");
-	ok(!job_owner_dead(other), "owner: another host's is not judged");
+	ok(!lock_owner_dead(other), "owner: another host's is not judged");
 	snprintf(other, sizeof(other), "%.*s 1 %ld 1",
 	    (int)strcspn(self, " "), self, (long)getppid());
-	ok(!job_owner_dead(other),
+	ok(!lock_owner_dead(other),
 	    "owner: nor another PID namespace's (%s)", other);
-	ok(!job_owner_dead("garbage"), "owner: nor a malformed one");
+	ok(!lock_owner_dead("garbage"), "owner: nor a malformed one");
 	if (pipe(fds) == -1 || (pid = fork()) == -1) {
 		ok(0, "owner: fork");
 		return;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		if (job_owner_self(child, sizeof(child)) == 0)
+		if (lock_owner_self(child, sizeof(child)) == 0)
 			(void)!write(fds[1], child, strlen(child));
 		close(fds[1]);
 		pause();
@@ -273,11 +274,11 @@ test_owner(void)
 	n = read(fds[0], child, sizeof(child) - 1);
 	close(fds[0]);
 	child[n > 0 ? n : 0] = '\0';
-	ok(!job_owner_dead(child), "owner: a live process of this host (%s)",
+	ok(!lock_owner_dead(child), "owner: a live process of this host (%s)",
 	    child);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	ok(job_owner_dead(child), "owner: ... is dead once killed");
+	ok(lock_owner_dead(child), "owner: ... is dead once killed");
 }
 
 int
