@@ -21,6 +21,7 @@
 #include "request.h"
 #include "replay.h"
 #include "spool.h"
+#include "stack.h"
 #include "template.h"
 #include "token.h"
 #include "util.h"
@@ -138,6 +139,12 @@ housekeeping(const struct config *cfg)
 		    n);
 	else
 		log_warnx("flush-spool: cannot look for left-over jobs: %s",
+		    e.msg);
+	if ((n = stack_reap(&d, cfg, &e)) >= 0)
+		log_info("flush-spool: %d left-over stack locks removed", n);
+	else
+		log_warnx("flush-spool: cannot look for left-over stack locks: "
+		          "%s",
 		    e.msg);
 	for (i = 0; i < cfg->ntokens; i++)
 		if (cfg->tokens[i].signature != CFG_SIG_NONE)

@@ -14,6 +14,7 @@
 #include "deploy.h"
 #include "docker.h"
 #include "job.h"
+#include "lock.h"
 #include "log.h"
 #include "notify.h"
 #include "pin.h"
@@ -47,6 +48,8 @@
 #define STACK_LABEL "com.docker.stack.namespace"
 /* A restore waits at least this long for its rollouts, when waiting. */
 #define RESTORE_WAIT_MIN_S 30
+/* The stack lock's name: the prefix and 160 bits of the name's hash. */
+#define STACK_LOCK_PREFIX "deployer-stack-lock-"
 
 /* ------------------------------------------------------------- choose */
 
@@ -756,18 +759,74 @@ fill_result(struct request *req)
 }
 
 int
-stack_run(struct request *req)
+stack_reap(struct docker *d, const struct config *cfg, struct docker_err *e)
 {
-	int rc = 0;
-
-	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1)
-		return req_fail_docker(req);
-	if (choose(req) == -1 || plan(req) == -1)
+	if (docker_prepare(d, cfg, e) == -1)
 		return -1;
+	return lock_reap(d, e, "configs", STACK_LABEL_LOCK);
+}
+
+/*
+ * The stack's lock: one release of a stack at a time, across processes
+ * and managers (a second one gets 409 at once).  The version checks of
+ * every write stay for whatever else writes a member meanwhile.
+ */
+static int
+take_lock(struct request *req, struct lock *l)
+{
+	const char *extra[] = { STACK_LABEL_LOCK, req->stack, NULL };
+	char name[sizeof(STACK_LOCK_PREFIX) + 40];
+	unsigned char d[32];
+	int rc;
+
+	/* Stack names are up to 63 bytes, config names up to 64. */
+	sha256(req->stack, strlen(req->stack), d);
+	memcpy(name, STACK_LOCK_PREFIX, sizeof(STACK_LOCK_PREFIX) - 1);
+	hex_encode(d, 20, name + sizeof(STACK_LOCK_PREFIX) - 1);
+	/* The release, its restores, and a job of the longest kind. */
+	if (lock_init(req, l, name,
+	        2L * req->wait_s + RESTORE_WAIT_MIN_S +
+	            req->cfg->job_timeout_max) == -1 ||
+	    (rc = lock_take(req, l, extra, NULL, NULL)) == -1)
+		return -1;
+	if (rc == 0)
+		return 0;
+	log_warnx("stack %s: a release of request %s runs", req->stack,
+	    l->holder);
+	return req_fail(req, 409,
+	    "a release of stack %s is running (request %s); try again when "
+	    "it has ended",
+	    req->stack, l->holder);
+}
+
+/* The release proper: choose, plan, write, check; undone on failure. */
+static int
+run(struct request *req)
+{
+	if (choose(req) == -1 || plan(req) == -1)
+		return -2;
 	if (!req->dry_run && (release(req) == -1 || verify(req) == -1)) {
 		restore(req);
-		rc = -1;
+		return -1;
 	}
+	return 0;
+}
+
+int
+stack_run(struct request *req)
+{
+	struct lock lock;
+	int rc;
+
+	memset(&lock, 0, sizeof(lock));
+	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1)
+		return req_fail_docker(req);
+	if (!req->dry_run && take_lock(req, &lock) == -1)
+		return -1;
+	rc = run(req);
+	lock_release(req, &lock);
+	if (rc == -2)
+		return -1;
 	req->state = release_state(req);
 	members_tell(req);
 	if (fill_result(req) == -1)

@@ -13,6 +13,17 @@
 #define STACK_SERVICES_MAX 1000
 
 /* PUT /stack/<name>: fills req->result (see stack.c). */
+/* The label of a stack's lock (a Swarm config): the stack's name. */
+#define STACK_LABEL_LOCK "deployer.stack.lock"
+
 int stack_run(struct request *req);
+
+struct config;
+struct docker_err;
+
+/* deployer --flush-spool: removes the stack locks that dead processes
+ * left, or whose time is up.  How many, or -1 with e set. */
+int stack_reap(struct docker *d, const struct config *cfg,
+    struct docker_err *e);
 
 #endif

@@ -169,31 +169,84 @@ is "$(svc_image blog_web)" local/app:v2 "... the blog moved"
 bs_jobs rel >/dev/null
 
 # --- two releases at once: one wins, the other is 409, never a mix ------------
-# A waits for web (order 0) while B releases the whole stack: A's planned
-# version of worker is stale by then, Swarm refuses it, and A undoes web
-# only where it still runs A's image (B's is left alone).
+# A holds the stack's lock while it waits for web (order 0): a release
+# started meanwhile is refused at once, before it reads anything.
 AUTH=$CI run_cgi PUT /stack/shop '{"image": "local/app:v2"}'
 svc_wait_update shop_web 60 >/dev/null
 svc_wait_update shop_worker 60 >/dev/null
 # Each request in the background gets its own files (run_cgi uses $WORK).
 mkdir -p "$WORK/a" "$WORK/b"
-(WORK=$WORK/a run_cgi PUT '/stack/shop?wait=120' '{"image": "local/app:v3"}' &&
-    printf '%s\n%s\n' "$STATUS" "$BODY") >"$WORK/a.out" &
-pa=$!
-for ((i = 0; i < 300; i++)); do
-	[ "$(svc_image shop_web)" != local/app:v3 ] || break
-	sleep 0.1
-done
+# release_bg IMAGE: a waited release in the background (pid in $pa,
+# status and body in a.out), until it has written web
+release_bg() {
+	local i
+	(WORK=$WORK/a run_cgi PUT '/stack/shop?wait=120' "{\"image\": \"$1\"}" &&
+	    printf '%s\n%s\n' "$STATUS" "$BODY") >"$WORK/a.out" &
+	pa=$!
+	for ((i = 0; i < 300; i++)); do
+		[ "$(svc_image shop_web)" != "$1" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+release_bg local/app:v3
 run_cgi PUT /stack/shop '{"image": "local/app:v1"}'
-is "$STATUS" 200 "race: the release that came second to web wins"
+is "$STATUS" 409 "race: a release while another runs: 409"
+like "$(json_get error)" "a release of stack shop is running" \
+    "race: ... saying why"
 wait "$pa"
-is "$(head -n1 "$WORK/a.out")" 409 "race: the one whose plan went stale: 409"
+is "$(head -n1 "$WORK/a.out")" 200 "race: the first one completes"
+is "$(svc_image shop_web) $(svc_image shop_worker)" \
+    "local/app:v3 local/app:v3" "race: the stack runs the first one's release"
+bs_jobs rel >/dev/null
+
+# A writer that is not a release (a deploy of one member) while A waits
+# for web: A's check after its last write sees it, A answers 409 and
+# undoes itself only where its own image still runs.
+release_bg local/app:v2
+run_cgi PUT /service/shop_web '{"image": "local/app:v1"}'
+is "$STATUS" 200 "race: a deploy of one member meanwhile"
+wait "$pa"
+is "$(head -n1 "$WORK/a.out")" 409 "race: the release whose member changed: 409"
 BODY=$(tail -n +2 "$WORK/a.out")
 like "$(json_get error)" "another" "race: ... saying why"
 is "$(json_get '.services[0].state')" superseded \
-    "race: it left web to the winner"
+    "race: it left web to the other writer"
 is "$(svc_image shop_web) $(svc_image shop_worker)" \
-    "local/app:v1 local/app:v1" "race: the stack runs the winner's release"
+    "local/app:v1 local/app:v3" "race: and put worker back as it was"
+run_cgi PUT /stack/shop '{"image": "local/app:v1"}'
+svc_wait_update shop_worker 60 >/dev/null
+bs_jobs rel >/dev/null
+
+# The stack's lock as a process of this host left it: a live holder
+# refuses a release, one that died is taken over.
+lock_name=deployer-stack-lock-$(printf shop | sha256sum | cut -c1-40)
+pidns=$(readlink /proc/self/ns/pid | tr -dc 0-9)
+# hold_lock PID: a lock of the stack held by process PID of this host
+hold_lock() {
+	local start
+	start=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20)
+	docker config rm "$lock_name" >/dev/null 2>&1 || true
+	printf x | docker config create --label deployer.stack.lock=shop \
+	    --label "deployer.owner=$(hostname) $pidns $1 ${start:-1}" \
+	    --label "deployer.expires=$(($(date +%s) + 3600))" \
+	    --label deployer.request=0123456789abcdef "$lock_name" - >/dev/null
+}
+hold_lock $$
+run_cgi PUT /stack/shop '{"image": "local/app:v2"}'
+is "$STATUS" 409 "stack lock: a live holder's: 409"
+like "$(json_get error)" "request 0123456789abcdef" "... naming its request"
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+hold_lock "$dead"
+run_cgi PUT /stack/shop '{"image": "local/app:v2"}'
+is "$STATUS" 200 "stack lock: a dead holder's is taken over"
+like "$(cat "$WORK/deployer.log")" "$lock_name is left over" "... saying so"
+is "$(docker config ls --filter label=deployer.stack.lock -q | wc -l)" 0 \
+    "stack lock: given back after the release"
+run_cgi PUT /stack/shop '{"image": "local/app:v1"}'
+svc_wait_update shop_worker 60 >/dev/null
 bs_jobs rel >/dev/null
 
 # And free-running pairs, both started at once, whichever wins.
