@@ -77,7 +77,10 @@ lock_take(struct request *req, struct lock *l, const char *const *extra,
 	char id[72];
 	int attempt, rc = 1;
 
-	for (; extra[0] != NULL && n + 2 <= LABELS_MAX - 6; extra += 2) {
+	for (; extra[0] != NULL; extra += 2) {
+		if (n + 2 > LABELS_MAX - 6)
+			return req_fail(req, 500, "too many labels for lock %s",
+			    l->name);
 		labels[n++] = extra[0];
 		labels[n++] = extra[1];
 	}

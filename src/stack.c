@@ -768,8 +768,10 @@ stack_reap(struct docker *d, const struct config *cfg, struct docker_err *e)
 
 /*
  * The stack's lock: one release of a stack at a time, across processes
- * and managers (a second one gets 409 at once).  The version checks of
- * every write stay for whatever else writes a member meanwhile.
+ * and managers (a second one gets 409 before it reads a member), held
+ * until the release is done or undone; a dry run neither takes it nor
+ * waits for it.  The version checks of every write stay for whatever
+ * else writes a member meanwhile.
  */
 static int
 take_lock(struct request *req, struct lock *l)
@@ -783,10 +785,15 @@ take_lock(struct request *req, struct lock *l)
 	sha256(req->stack, strlen(req->stack), d);
 	memcpy(name, STACK_LOCK_PREFIX, sizeof(STACK_LOCK_PREFIX) - 1);
 	hex_encode(d, 20, name + sizeof(STACK_LOCK_PREFIX) - 1);
-	/* The release, its restores, and a job of the longest kind. */
+	/* The bound of the whole release: each member's plan (a read and a
+	 * registry lookup) and job of the longest kind, the waits for the
+	 * rollouts and for the restores.  It matters only to another host,
+	 * which cannot see whether this process lives. */
 	if (lock_init(req, l, name,
 	        2L * req->wait_s + RESTORE_WAIT_MIN_S +
-	            req->cfg->job_timeout_max) == -1 ||
+	            (long)req->nmembers *
+	                (2L * req->cfg->docker_timeout_ms / 1000 +
+	                    req->cfg->job_timeout_max)) == -1 ||
 	    (rc = lock_take(req, l, extra, NULL, NULL)) == -1)
 		return -1;
 	if (rc == 0)
@@ -799,11 +806,13 @@ take_lock(struct request *req, struct lock *l)
 	    req->stack, l->holder);
 }
 
-/* The release proper: choose, plan, write, check; undone on failure. */
+/* The release proper: choose, lock, plan, write, check; undone on
+ * failure.  -2 when it failed before anything was written. */
 static int
-run(struct request *req)
+run(struct request *req, struct lock *l)
 {
-	if (choose(req) == -1 || plan(req) == -1)
+	if (choose(req) == -1 || (!req->dry_run && take_lock(req, l) == -1) ||
+	    plan(req) == -1)
 		return -2;
 	if (!req->dry_run && (release(req) == -1 || verify(req) == -1)) {
 		restore(req);
@@ -821,9 +830,7 @@ stack_run(struct request *req)
 	memset(&lock, 0, sizeof(lock));
 	if (docker_prepare(req->docker, req->cfg, &req->docker_err) == -1)
 		return req_fail_docker(req);
-	if (!req->dry_run && take_lock(req, &lock) == -1)
-		return -1;
-	rc = run(req);
+	rc = run(req, &lock);
 	lock_release(req, &lock);
 	if (rc == -2)
 		return -1;

@@ -189,7 +189,7 @@ release_bg() {
 	done
 	return 1
 }
-release_bg local/app:v3
+release_bg local/app:v3 || fail "race: the first release did not write web"
 run_cgi PUT /stack/shop '{"image": "local/app:v1"}'
 is "$STATUS" 409 "race: a release while another runs: 409"
 like "$(json_get error)" "a release of stack shop is running" \
@@ -203,7 +203,7 @@ bs_jobs rel >/dev/null
 # A writer that is not a release (a deploy of one member) while A waits
 # for web: A's check after its last write sees it, A answers 409 and
 # undoes itself only where its own image still runs.
-release_bg local/app:v2
+release_bg local/app:v2 || fail "race: the release did not write web"
 run_cgi PUT /service/shop_web '{"image": "local/app:v1"}'
 is "$STATUS" 200 "race: a deploy of one member meanwhile"
 wait "$pa"
@@ -232,6 +232,8 @@ hold_lock() {
 	    --label "deployer.expires=$(($(date +%s) + 3600))" \
 	    --label deployer.request=0123456789abcdef "$lock_name" - >/dev/null
 }
+# This shell holds it: a 409 alone could also mean "not ours to judge";
+# the dead holder's 200 below shows that it was judged.
 hold_lock $$
 run_cgi PUT /stack/shop '{"image": "local/app:v2"}'
 is "$STATUS" 409 "stack lock: a live holder's: 409"

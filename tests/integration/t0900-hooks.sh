@@ -114,6 +114,7 @@ bs_jobs "$WS_TUBE" >/dev/null
 
 # --- a real push, delivered by the registry ----------------------------------
 push local/app:v2 "$REG/app:v2"
+pushed_at=$(date +%s%N)
 d2=$(registry_digest app v2)
 like "$d2" '^sha256:[0-9a-f]{64}$' "the registry has app:v2"
 for _ in $(seq 100); do
@@ -122,6 +123,7 @@ for _ in $(seq 100); do
 done
 is "$(svc_image web)" "$REG/app:v2@$d2" \
     "registry push: the service tracking v* runs repo:tag@digest, the event's digest"
+diag "registry push: the service's spec had the digest $((($(date +%s%N) - pushed_at) / 1000000)) ms after docker push returned"
 is "$(svc_image edge) $(version edge)" "$REG/app:v1@$d1 $v_edge" \
     "... the one tracking latest is unchanged"
 is "$(svc_image manual) $(version manual)" "$REG/app:v1@$d1 $v_manual" \
