@@ -96,11 +96,6 @@ api_prepare(struct request *req)
 
 	if (req->status != 0 || route(req) == -1)
 		return -1;
-	/* A web server writes the request line, secret and all, beside each
-	 * line a CGI program writes to stderr (nginx: request: "POST ..."):
-	 * such a request logs to syslog. */
-	if (req->path_secret[0] != '\0' && !req->io->fastcgi)
-		log_open(LOG_TARGET_SYSLOG);
 	a = api_action(req->action);
 	if (a->flags & API_SIGNED) {
 		/* The signature is the credential: the body comes first. */

@@ -187,12 +187,18 @@ consider(struct request *req, const struct service_brief *b,
 	if (b->track == NULL || b->image == NULL ||
 	    ref_parse(b->image, strlen(b->image), cur, &errstr) == -1)
 		return 0;
+	for (i = 0; i < req->pushes->n; i++)
+		if (ref_same_repository(&req->pushes->v[i].ref, cur))
+			break;
+	if (i == req->pushes->n)
+		return 0;
+	/* What the token may not touch it does not see either. */
+	if (!auth_may_move(req, b->name, b->stack)) {
+		log_info("hook: service %s: outside token %s's scope", b->name,
+		    req->token_name);
+		return 0;
+	}
 	if ((*k = pick(req->pushes, b->track, cur)) < 0) {
-		for (i = 0; i < req->pushes->n; i++)
-			if (ref_same_repository(&req->pushes->v[i].ref, cur))
-				break;
-		if (i == req->pushes->n)
-			return 0;
 		snprintf(why, sizeof(why),
 		    "tracks %.100s: no pushed tag matches", b->track);
 		return skip(req, b->name, b->image, why);
@@ -200,11 +206,6 @@ consider(struct request *req, const struct service_brief *b,
 	if (!b->allow_updates)
 		return skip(req, b->name, b->image,
 		    "not labelled deployer.allowUpdates=true");
-	if (!auth_may_move(req, b->name, b->stack)) {
-		snprintf(why, sizeof(why), "token %s may not deploy it",
-		    req->token_name);
-		return skip(req, b->name, b->image, why);
-	}
 	return 1;
 }
 
@@ -403,7 +404,8 @@ read_again(struct request *req, struct member *m)
 	if (docker_service_get(req->docker, &req->docker_err, m->target,
 	        &m->svc) == -1)
 		return req_fail_docker(req);
-	if (deploy_refusal(req, &m->svc, &m->ref, m->image, why, sizeof(why))) {
+	if (deploy_refusal(req, &m->svc, &m->ref, m->image, why, sizeof(why)) ||
+	    no_job(&m->svc, why, sizeof(why))) {
 		member_state(m, "skipped", why);
 		return 0;
 	}

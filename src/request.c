@@ -60,6 +60,18 @@ apply_params(struct request *req, struct io *io, const struct config *base)
 	return 0;
 }
 
+/* 1 when path has a segment after /hook/<sender>: where Docker Hub and
+ * Quay put a token, and where a misconfigured sender may. */
+static int
+path_may_hold_secret(const char *path)
+{
+	const char *p = path ? strstr(path, "/hook/") : NULL;
+
+	if (p == NULL || (p = strchr(p + 6, '/')) == NULL)
+		return 0;
+	return p[1] != '\0';
+}
+
 int
 req_init(struct request *req, struct io *io, struct docker *d,
     const struct config *base, const char *base_error)
@@ -78,6 +90,14 @@ req_init(struct request *req, struct io *io, struct docker *d,
 	if (make_request_id(req->id) == -1)
 		memcpy(req->id, "0000000000000000", 17);
 	log_set_request(req->id);
+	/* A web server writes the request line, secret and all, beside each
+	 * line a CGI program writes to stderr (nginx: request: "POST ..."):
+	 * a request that may carry a token in its path logs to syslog, from
+	 * its first line on, whatever its status. */
+	if (!io->fastcgi &&
+	    (path_may_hold_secret(io_param(io, "PATH_INFO")) ||
+	        path_may_hold_secret(io_param(io, "SCRIPT_NAME"))))
+		log_open(LOG_TARGET_SYSLOG);
 
 	req->method = io_param(io, "REQUEST_METHOD");
 	if (req->method == NULL)

@@ -274,6 +274,11 @@ is "$STATUS $(json_get state)" "200 unchanged" "harbor: delivered again: 200 unc
 hreq POST /hook/harbor "$(cat "$hooks/harbor-scan.json")"
 is "$STATUS $(json_get state)" "200 ignored" "harbor: SCANNING_COMPLETED: 200 ignored"
 
+# A path token sent with the wrong method: 405, and still no log line
+# on stderr (nginx would write the request line beside it).
+HREQ_NOAUTH=1 hreq GET "/hook/quay/$PATHTOK"
+is "$STATUS" 405 "a path token with GET: 405"
+
 # --- no secret anywhere -----------------------------------------------------------
 for f in "$WS_DIR/access.log" "$WS_DIR/error.log" "$WORK/audit.log"; do
 	if grep -q -e "$PATHTOK" -e "$HOOK" "$f"; then
