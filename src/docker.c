@@ -54,6 +54,12 @@ api_minor(const char *v)
 	return (int)minor;
 }
 
+int
+docker_api_at_least(const struct docker *d, int minor)
+{
+	return api_minor(d->version) >= minor;
+}
+
 /* Maps a transport failure to an error kind. */
 static int
 fail_transport(struct docker *d, struct docker_err *e, enum http_fail f,
@@ -871,69 +877,6 @@ out:
 	cJSON_free(body);
 	buf_free(&r.body);
 	return rc;
-}
-
-/* Housekeeping never fails its caller: a transport failure that call()
- * recorded is taken back. */
-static int
-untouched(struct docker_err *e, int rc)
-{
-	e->kind = DOCKER_OK;
-	e->msg[0] = '\0';
-	return rc;
-}
-
-int
-docker_configs_prune(struct docker *d, struct docker_err *e, const char *label,
-    time_t now, unsigned max)
-{
-	struct http_response r;
-	char filters[160], enc[480], path[640];
-	const cJSON *c;
-	cJSON *root = NULL;
-	unsigned removed = 0;
-
-	snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label);
-	if (docker_url_encode(filters, enc, sizeof(enc)) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "/v%s/configs?filters=%s", d->version,
-	    enc);
-	buf_init(&r.body, HTTP_BODY_MAX);
-	if (docker_call(d, e, "GET", path, NULL, 0, NULL, &r) == -1 ||
-	    r.status != 200 ||
-	    (root = cJSON_ParseWithLength(buf_str(&r.body), r.body.len)) ==
-	        NULL ||
-	    !cJSON_IsArray(root)) {
-		cJSON_Delete(root);
-		buf_free(&r.body);
-		return untouched(e, -1);
-	}
-	cJSON_ArrayForEach(c, root) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "ID");
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(
-		        cJSON_GetObjectItemCaseSensitive(c, "Spec"), "Labels"),
-		    label);
-		const char *errstr;
-		uint64_t until;
-
-		if (removed >= max || !cJSON_IsString(id) ||
-		    !cJSON_IsString(v) || strlen(id->valuestring) > 64 ||
-		    parse_u64(v->valuestring, 0, UINT64_MAX, &until, &errstr) ==
-		        -1 ||
-		    until >= (uint64_t)now)
-			continue;
-		snprintf(path, sizeof(path), "/v%s/configs/%s", d->version,
-		    id->valuestring);
-		buf_reset(&r.body);
-		if (docker_call(d, e, "DELETE", path, NULL, 0, NULL, &r) == -1)
-			break;
-		if (r.status == 204 || r.status == 404)
-			removed++;
-	}
-	cJSON_Delete(root);
-	buf_free(&r.body);
-	return untouched(e, (int)removed);
 }
 
 void

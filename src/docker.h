@@ -105,6 +105,9 @@ struct task_count {
 int docker_prepare(struct docker *d, const struct config *cfg,
     struct docker_err *e);
 
+/* 1 when the negotiated API version is 1.minor or later. */
+int docker_api_at_least(const struct docker *d, int minor);
+
 /* Pings the daemon now (for /health), renewing the API version. */
 int docker_ping(struct docker *d, struct docker_err *e);
 

@@ -1,4 +1,4 @@
-/* dockerjob.c: the Docker Engine API calls a job makes */
+/* dockerjob.c: the Docker Engine API calls of jobs, locks and pruning */
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 #include "docker.h"
 #include "dockerint.h"
 #include "log.h"
+#include "util.h"
 
 /* Docker refused; its message names the call. */
 static int
@@ -347,4 +348,56 @@ out:
 	cJSON_Delete(root);
 	buf_free(&r.body);
 	return rc;
+}
+
+/* Housekeeping never fails its caller: a transport failure that
+ * docker_call recorded is taken back. */
+static int
+untouched(struct docker_err *e, int rc)
+{
+	e->kind = DOCKER_OK;
+	e->msg[0] = '\0';
+	return rc;
+}
+
+struct prune {
+	struct docker *d;
+	struct docker_err *e;
+	const char *label;
+	time_t now;
+	unsigned max, removed;
+	int stopped; /* a removal failed: the listing ends there */
+};
+
+static int
+prune_one(void *ctx, const char *id, const char *name, const cJSON *labels)
+{
+	struct prune *p = ctx;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, p->label);
+	const char *errstr;
+	uint64_t until;
+
+	(void)name;
+	if (p->removed >= p->max || !cJSON_IsString(v) ||
+	    parse_u64(v->valuestring, 0, UINT64_MAX, &until, &errstr) == -1 ||
+	    until >= (uint64_t)p->now)
+		return 0;
+	if (docker_config_remove(p->d, p->e, id) == -1) {
+		p->stopped = 1;
+		return -1;
+	}
+	p->removed++;
+	return 0;
+}
+
+int
+docker_configs_prune(struct docker *d, struct docker_err *e, const char *label,
+    time_t now, unsigned max)
+{
+	struct prune p = { d, e, label, now, max, 0, 0 };
+
+	if (docker_labelled(d, e, "configs", label, prune_one, &p) == -1 &&
+	    !p.stopped)
+		return untouched(e, -1);
+	return untouched(e, (int)p.removed);
 }

@@ -93,14 +93,6 @@ rev_line(struct rev_reader *r, const char **line, size_t *len)
 	}
 }
 
-static const char *
-member(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* ref, split at its digest into *image and *digest, to out. */
 static void
 put_ref(cJSON *out, const char *ref, const char *fallback_digest,
@@ -121,8 +113,9 @@ put_ref(cJSON *out, const char *ref, const char *fallback_digest,
 static cJSON *
 entry(const cJSON *o, const char *service)
 {
-	const char *action = member(o, "action"), *phase = member(o, "phase");
-	const char *svc = member(o, "service"), *out = member(o, "outcome");
+	const char *action = json_str(o, "action"),
+	           *phase = json_str(o, "phase");
+	const char *svc = json_str(o, "service"), *out = json_str(o, "outcome");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
 	cJSON *e;
 	int status;
@@ -137,17 +130,17 @@ entry(const cJSON *o, const char *service)
 		return NULL; /* refused: nothing was tried */
 	if ((e = cJSON_CreateObject()) == NULL)
 		return NULL;
-	json_put(e, "time", member(o, "time"));
+	json_put(e, "time", json_str(o, "time"));
 	json_put(e, "action", action);
-	put_ref(e, member(o, "old_image"), NULL, "image_before",
+	put_ref(e, json_str(o, "old_image"), NULL, "image_before",
 	    "digest_before");
-	put_ref(e, member(o, "new_image"), member(o, "digest"), "image_after",
-	    "digest_after");
+	put_ref(e, json_str(o, "new_image"), json_str(o, "digest"),
+	    "image_after", "digest_after");
 	json_put(e, "outcome", out);
 	cJSON_AddNumberToObject(e, "status", status);
-	json_put(e, "error", member(o, "error"));
-	json_put(e, "token", member(o, "token"));
-	json_put(e, "request_id", member(o, "request_id"));
+	json_put(e, "error", json_str(o, "error"));
+	json_put(e, "token", json_str(o, "token"));
+	json_put(e, "request_id", json_str(o, "request_id"));
 	return e;
 }
 

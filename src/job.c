@@ -27,24 +27,6 @@
 /* Swarm object names: "deployer-job-lock-" and a service ID. */
 #define LOCK_PREFIX "deployer-job-lock-"
 
-/* Replicated jobs came with API 1.41 (Docker 20.10). */
-static int
-api_has_jobs(const char *version)
-{
-	unsigned major, minor;
-
-	return sscanf(version, "%u.%u", &major, &minor) == 2 &&
-	    (major > 1 || minor >= 41);
-}
-
-static const char *
-label_of(const cJSON *labels, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The timeout label, bounded by job_timeout_max. */
 static int
 plan_timeout(struct request *req, const struct service *svc, const char *t,
@@ -92,11 +74,11 @@ job_plan(struct request *req, const struct service *svc, const char *image,
 		    "out of memory reading the labels of service %s",
 		    svc->name);
 	labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
-	if ((cmd = label_of(labels, JOB_LABEL_COMMAND)) == NULL) {
+	if ((cmd = json_str(labels, JOB_LABEL_COMMAND)) == NULL) {
 		cJSON_Delete(spec);
 		return 0;
 	}
-	when = label_of(labels, JOB_LABEL_WHEN);
+	when = json_str(labels, JOB_LABEL_WHEN);
 	if (when != NULL && strcmp(when, "deploy") != 0 &&
 	    strcmp(when, "always") != 0)
 		rc = req_fail(req, 409,
@@ -110,10 +92,11 @@ job_plan(struct request *req, const struct service *svc, const char *image,
 		    "service %s: label " JOB_LABEL_COMMAND
 		    " is neither a JSON array of strings nor a command line",
 		    svc->name);
-	else if (plan_timeout(req, svc, label_of(labels, JOB_LABEL_TIMEOUT),
+	else if (plan_timeout(req, svc, json_str(labels, JOB_LABEL_TIMEOUT),
 	             job) == -1)
 		rc = -1;
-	else if (!api_has_jobs(req->docker->version))
+	/* Replicated jobs came with API 1.41 (Docker 20.10). */
+	else if (!docker_api_at_least(req->docker, 41))
 		rc = req_fail(req, 409,
 		    "service %s runs a job before its deploys, and jobs need "
 		    "Docker API 1.41 (this daemon speaks %s)",

@@ -20,14 +20,6 @@
 #include "respond.h"
 #include "util.h"
 
-static const char *
-label_of(const cJSON *labels, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int
 lock_init(struct request *req, struct lock *l, const char *name, long seconds)
 {
@@ -52,8 +44,8 @@ lock_init(struct request *req, struct lock *l, const char *name, long seconds)
 int
 lock_stale(const cJSON *labels)
 {
-	const char *owner = label_of(labels, LOCK_LABEL_OWNER);
-	const char *until = label_of(labels, LOCK_LABEL_EXPIRES);
+	const char *owner = json_str(labels, LOCK_LABEL_OWNER);
+	const char *until = json_str(labels, LOCK_LABEL_EXPIRES);
 	const char *errstr;
 	uint64_t t;
 
@@ -100,8 +92,8 @@ lock_take(struct request *req, struct lock *l, const char *const *extra,
 			continue; /* given back meanwhile: take it */
 		if (!lock_stale(found)) {
 			snprintf(l->holder, sizeof(l->holder), "%s",
-			    label_of(found, LOCK_LABEL_REQUEST)
-			        ? label_of(found, LOCK_LABEL_REQUEST)
+			    json_str(found, LOCK_LABEL_REQUEST)
+			        ? json_str(found, LOCK_LABEL_REQUEST)
 			        : "unknown");
 			cJSON_Delete(found);
 			return 1;
@@ -162,8 +154,8 @@ reap_one(void *ctx, const char *id, const char *name, const cJSON *labels)
 	if (rc == -1)
 		return -1;
 	log_info("removed %s, left by %s", name,
-	    label_of(labels, LOCK_LABEL_OWNER)
-	        ? label_of(labels, LOCK_LABEL_OWNER)
+	    json_str(labels, LOCK_LABEL_OWNER)
+	        ? json_str(labels, LOCK_LABEL_OWNER)
 	        : "an unknown process");
 	r->removed++;
 	return 0;

@@ -58,6 +58,14 @@ status_reason(int status)
 	}
 }
 
+const char *
+json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 int
 json_put(cJSON *o, const char *key, const char *value)
 {

@@ -16,6 +16,10 @@ struct cJSON;
  * -1 when out of memory (the member is then missing). */
 int json_put(struct cJSON *o, const char *key, const char *value);
 
+/* The string member key of object o, or NULL when it is absent or not a
+ * string. */
+const char *json_str(const struct cJSON *o, const char *key);
+
 /* What every write's answer has: "dry_run" and "force" when asked, and
  * "warnings" (taken from req). */
 void json_put_request(struct cJSON *o, struct request *req);

@@ -20,7 +20,11 @@ TPL=$(printf '%s' '{{.ServiceName}} {{.State}} job={{.JobState}} exit={{.JobExit
 	printf 'job_timeout = 60\n'
 	printf 'job_timeout_max = 3\n'
 	printf 'token = job-token-%s\n' "$$"
+	# A signing token: --flush-spool then also prunes the replay store.
+	printf 'signer-%s' "$$" | "$DEPLOYER" --hash-token=signer |
+	    sed "s|\$| hmac_key_file=$WORK/hmac.key|"
 } >"$WORK/deployer.conf"
+(umask 077 && head -c 32 /dev/urandom >"$WORK/hmac.key")
 CGI_ENV="DEPLOYER_CONFIG=$WORK/deployer.conf"
 AUTH="Bearer job-token-$$"
 mkdir -m 700 "$WORK/state"
@@ -179,11 +183,20 @@ bs_jobs jobs >/dev/null
 
 # --- deployer --flush-spool removes what a killed process left -----------------------
 killed_in_job flush-spool v2
+printf x | docker config create --label deployer.replay.expires=1 \
+    deployer-replay-expired - >/dev/null
+printf x | docker config create --label deployer.replay.expires=99999999999 \
+    deployer-replay-current - >/dev/null
 DEPLOYER_CONFIG=$WORK/deployer.conf "$DEPLOYER" --flush-spool \
     >"$WORK/flush.out" 2>&1 || true
 like "$(cat "$WORK/flush.out")" "2 left-over jobs and job locks removed" \
     "flush-spool: it removes both"
 is "$(jobs)" "0 0" "flush-spool: nothing is left"
+like "$(cat "$WORK/flush.out")" "1 expired replay entries removed" \
+    "flush-spool: ... and it prunes the replay store"
+is "$(docker config ls --filter label=deployer.replay.expires \
+    --format '{{.Name}}')" deployer-replay-current \
+    "flush-spool: the expired entry is gone, the current one stays"
 
 # --- rollbacks run the job only with deployer.job.when=always ----------------------
 docker service update -q --label-add "$(label 'echo rolling back')" mig \
